@@ -1,0 +1,1 @@
+//! kaiwa-crypto (under construction).

@@ -1,0 +1,1 @@
+//! kaiwa-wire (under construction).
