@@ -1,0 +1,209 @@
+//! What we know about one peer identity: its identity DH key, its installations (each with
+//! its current signed prekey) and our sessions with each installation (54/WAKU2-X3DH-SESSIONS).
+//!
+//! ```text
+//! Peer = identity, identity_dh, digest of the last verified bundle,
+//!        installations: id -> { signed prekey, last seen, stale, sessions: [active, archived..] }
+//!
+//! merge(bundle):  for each installation of the bundle:
+//!                   unknown          -> add it
+//!                   higher version   -> replace its prekey; if the active session is one we
+//!                                       initiated on the older prekey, mark it stale (the
+//!                                       next send starts a new session: "re-keying on a higher
+//!                                       version", digest §3.2)
+//!                   same or lower    -> keep the prekey
+//!                 keep the `max_installations` installations seen most recently
+//! ```
+
+use std::collections::BTreeMap;
+
+use kaiwa_crypto::{DhPublicKey, IdentityPublicKey, Sha256Digest};
+use prost::Message as _;
+
+use crate::bundle::{SignedPreKeyPublic, VerifiedBundle};
+use crate::error::{DecodeError, RecordError};
+use crate::header::{dh_key, identity_key};
+use crate::installation::InstallationId;
+use crate::limits::MAX_ARCHIVED_SESSIONS;
+use crate::ratchet::Session;
+use crate::record::{
+    InstallationRecordProto, PeerRecordProto, check_installations, check_sessions,
+};
+use crate::store::{PeerRecord, RECORD_VERSION};
+use crate::timestamp::Timestamp;
+
+pub(crate) struct PeerInstallation {
+    pub(crate) pre_key: SignedPreKeyPublic,
+    pub(crate) last_seen: Timestamp,
+    /// The active session first, then archived ones (newest first).
+    pub(crate) sessions: Vec<Session>,
+    pub(crate) stale: bool,
+}
+
+impl PeerInstallation {
+    /// Makes `session` the active one, archiving the others (bounded).
+    pub(crate) fn activate(&mut self, session: Session) {
+        self.sessions.insert(0, session);
+        self.sessions.truncate(1 + MAX_ARCHIVED_SESSIONS);
+    }
+
+    /// Keeps `session` only as an archived one.
+    pub(crate) fn archive(&mut self, session: Session) {
+        let at = self.sessions.len().min(1);
+        self.sessions.insert(at, session);
+        self.sessions.truncate(1 + MAX_ARCHIVED_SESSIONS);
+    }
+}
+
+pub(crate) struct Peer {
+    pub(crate) identity: IdentityPublicKey,
+    pub(crate) identity_dh: Option<DhPublicKey>,
+    pub(crate) bundle_digest: Option<Sha256Digest>,
+    pub(crate) installations: BTreeMap<InstallationId, PeerInstallation>,
+}
+
+impl Peer {
+    pub(crate) fn new(identity: IdentityPublicKey) -> Self {
+        Self { identity, identity_dh: None, bundle_digest: None, installations: BTreeMap::new() }
+    }
+
+    /// Merges a verified bundle of this peer (module docs). `exclude` is our own
+    /// installation when the peer is our own identity. Returns whether anything changed.
+    pub(crate) fn merge(
+        &mut self,
+        bundle: &VerifiedBundle,
+        max_installations: usize,
+        exclude: Option<&InstallationId>,
+    ) -> bool {
+        let digest = bundle.digest();
+        if self.bundle_digest == Some(digest) {
+            return false;
+        }
+        self.bundle_digest = Some(digest);
+        self.identity_dh = Some(bundle.identity_dh());
+        let seen = bundle.timestamp();
+        for (id, spk) in bundle.installations() {
+            if exclude == Some(id) {
+                continue;
+            }
+            match self.installations.get_mut(id) {
+                Some(existing) => {
+                    if spk.version() > existing.pre_key.version() {
+                        existing.pre_key = *spk;
+                        let built_on_old = existing
+                            .sessions
+                            .first()
+                            .is_some_and(|s| s.initiated_by_us && s.bundle_id != spk.key());
+                        existing.stale |= built_on_old;
+                    }
+                    existing.last_seen = existing.last_seen.max(seen);
+                }
+                None => {
+                    self.installations.insert(
+                        id.clone(),
+                        PeerInstallation {
+                            pre_key: *spk,
+                            last_seen: seen,
+                            sessions: Vec::new(),
+                            stale: false,
+                        },
+                    );
+                }
+            }
+        }
+        while self.installations.len() > max_installations {
+            let oldest = self
+                .installations
+                .iter()
+                .min_by_key(|(_, inst)| inst.last_seen)
+                .map(|(id, _)| id.clone());
+            match oldest {
+                Some(id) => self.installations.remove(&id),
+                None => break,
+            };
+        }
+        true
+    }
+
+    pub(crate) fn to_record(&self) -> PeerRecord {
+        let proto = PeerRecordProto {
+            version: RECORD_VERSION,
+            identity: self.identity.as_bytes().to_vec(),
+            identity_dh: self.identity_dh.map(|k| k.as_bytes().to_vec()).unwrap_or_default(),
+            bundle_digest: self.bundle_digest.map(|d| d.as_bytes().to_vec()).unwrap_or_default(),
+            installations: self
+                .installations
+                .iter()
+                .map(|(id, inst)| InstallationRecordProto {
+                    installation_id: id.as_str().to_owned(),
+                    signed_pre_key: inst.pre_key.key.as_bytes().to_vec(),
+                    key_version: inst.pre_key.version,
+                    protocol_version: inst.pre_key.protocol_version,
+                    created_at: inst.pre_key.created_at.as_millis(),
+                    last_seen: inst.last_seen.as_millis(),
+                    sessions: inst.sessions.iter().map(Session::to_proto).collect(),
+                    stale: inst.stale,
+                })
+                .collect(),
+        };
+        PeerRecord::from_bytes(proto.encode_to_vec())
+    }
+
+    /// Loads a record, checking that it belongs to `identity`.
+    pub(crate) fn from_record(
+        record: &PeerRecord,
+        identity: &IdentityPublicKey,
+    ) -> Result<Self, RecordError> {
+        let mut proto = PeerRecordProto::decode(record.as_bytes()).map_err(DecodeError::from)?;
+        if proto.version != RECORD_VERSION {
+            return Err(DecodeError::Version { got: proto.version }.into());
+        }
+        if identity_key("identity", &proto.identity)? != *identity {
+            return Err(RecordError::Mismatch);
+        }
+        let identity_dh = if proto.identity_dh.is_empty() {
+            None
+        } else {
+            Some(dh_key("identity_dh", &proto.identity_dh)?)
+        };
+        let bundle_digest = if proto.bundle_digest.is_empty() {
+            None
+        } else {
+            let bytes: [u8; 32] = proto.bundle_digest.as_slice().try_into().map_err(|_| {
+                DecodeError::Length {
+                    field: "bundle_digest",
+                    expected: 32,
+                    actual: proto.bundle_digest.len(),
+                }
+            })?;
+            Some(Sha256Digest::from_bytes(bytes))
+        };
+        check_installations(proto.installations.len())?;
+        let mut installations = BTreeMap::new();
+        for inst in core::mem::take(&mut proto.installations) {
+            check_sessions(inst.sessions.len())?;
+            let pre_key = SignedPreKeyPublic {
+                key: dh_key("signed_pre_key", &inst.signed_pre_key)?,
+                version: inst.key_version,
+                protocol_version: inst.protocol_version,
+                created_at: Timestamp::from_millis(inst.created_at),
+            };
+            let sessions = inst
+                .sessions
+                .iter()
+                .cloned()
+                .map(Session::from_proto)
+                .collect::<Result<Vec<_>, _>>()?;
+            installations.insert(
+                InstallationId::new(inst.installation_id.clone()).map_err(DecodeError::from)?,
+                PeerInstallation {
+                    pre_key,
+                    last_seen: Timestamp::from_millis(inst.last_seen),
+                    sessions,
+                    stale: inst.stale,
+                },
+            );
+        }
+        Ok(Self { identity: *identity, identity_dh, bundle_digest, installations })
+    }
+}

@@ -1,0 +1,733 @@
+//! Session management (54/WAKU2-X3DH-SESSIONS, DECISIONS.md "1:1 sessions"): several
+//! installations per identity, one active session per (peer identity, installation), one
+//! envelope per installation, superseding, deterministic concurrent initiation, and
+//! automatic rate-limited recovery.
+//!
+//! ```text
+//! ProtocolMessage { installation_id = 2: sender's installation, bundles = 3: [sender's bundle],
+//!                   sender_identity = 4: IK of the sender,
+//!                   encrypted_message = 101: recipient installation -> EncryptedMessageProtocol }
+//!
+//! plaintext inside each envelope (the "frame"):
+//!   frame = u8(flags) ‖ body
+//!   flags 0x01 REPLACES: sent on a session that replaces an earlier session between the two
+//!                        installations (a reset or a superseding handshake), while it awaits
+//!                        its first reply
+//!   flags 0x02 RESET:    a recovery handshake; body = SessionResetRequest{installation_id,
+//!                        timestamp}, not application data
+//!   other bits:          rejected
+//!
+//! inbound X3DH session N from installation I, our active session C with I (if any):
+//!   C awaits a reply (we initiated, unanswered)   -> keep the one with the lower session id
+//!   N is not REPLACES and C was initiated by us   -> keep the one with the lower session id
+//!   otherwise (no C, or N replaces)               -> N becomes active
+//!   the other one is archived (it still decrypts messages in flight)
+//!
+//! recovery: a message from installation I that cannot be decrypted counts a failure; with no
+//!   session at all one failure suffices, otherwise `failures_before_reset` in a row. Then, at
+//!   most once per `min_reset_interval_ms` per installation, a new session is initiated with
+//!   I's known prekey and a RESET frame is returned to be sent: I adopts it (REPLACES).
+//! ```
+//!
+//! Why this tie-break converges: in a race both sides compare the same two session ids
+//! (the ids are derived from SK, which both sides share) and the side whose own session
+//! loses adopts the peer's, so both end on the lower id. A late first message of a race
+//! (arriving after the reply) is still compared, not adopted. A handshake made on purpose to
+//! replace a session (reset, superseded prekey) is marked REPLACES and always adopted, so
+//! recovery cannot lose a coin toss.
+//!
+//! Every operation loads the peer's whole record, works on it in memory, and stores it only
+//! on success; an error stores nothing. Failure counters and reset times are kept in memory
+//! (bounded), so an undecryptable message leaves the stored record untouched.
+
+use std::collections::BTreeMap;
+
+use kaiwa_crypto::{CryptoRng, IdentityPublicKey, Zeroizing};
+use kaiwa_wire::net as wire;
+use prost::Message as _;
+
+use crate::account::Account;
+use crate::bundle::{Bundle, VerifiedBundle};
+use crate::config::SessionConfig;
+use crate::error::{
+    DecodeError, DecryptError, ReceiveError, RecordError, SendError, SessionCreationError,
+};
+use crate::header::{Envelope, identity_key};
+use crate::installation::InstallationId;
+use crate::limits::{
+    MAX_BUNDLES_PER_MESSAGE, MAX_ENVELOPES_PER_MESSAGE, MAX_MESSAGE_LEN, MAX_PLAINTEXT_LEN,
+    MAX_TRACKED_FAILURES,
+};
+use crate::peer::{Peer, PeerInstallation};
+use crate::ratchet::Session;
+use crate::store::SessionStore;
+use crate::timestamp::Timestamp;
+use crate::topic::{NegotiatedSecret, negotiated_secret};
+use crate::x3dh::Party;
+
+const FLAG_REPLACES: u8 = 0x01;
+const FLAG_RESET: u8 = 0x02;
+
+/// A peer installation: who sent a message, or to whom.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PeerAddress {
+    /// The peer's identity.
+    pub identity: IdentityPublicKey,
+    /// The installation.
+    pub installation: InstallationId,
+}
+
+/// An encoded `ProtocolMessage` to publish.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    bytes: Vec<u8>,
+    recipients: Vec<InstallationId>,
+}
+
+impl OutgoingMessage {
+    /// The bytes to put in a Waku message payload.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The bytes, owned.
+    #[must_use]
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// The installations that have an envelope in it.
+    #[must_use]
+    pub fn recipients(&self) -> &[InstallationId] {
+        &self.recipients
+    }
+}
+
+impl core::fmt::Debug for OutgoingMessage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OutgoingMessage")
+            .field("len", &self.bytes.len())
+            .field("recipients", &self.recipients)
+            .finish()
+    }
+}
+
+/// Why a well-formed message could not be decrypted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UndecryptableReason {
+    /// We have no session with the sender's installation that the message could belong to.
+    NoSession,
+    /// The message starts a session, but no bundle of the sender (with this installation)
+    /// is known.
+    NoBundle,
+    /// The message starts a session and the handshake failed.
+    Handshake(SessionCreationError),
+    /// The message belongs to a session and did not decrypt.
+    Decrypt(DecryptError),
+}
+
+/// What [`SessionManager::receive`] made of a message.
+#[derive(Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Received {
+    /// A message was decrypted.
+    Message {
+        /// The sender.
+        from: PeerAddress,
+        /// The plaintext (wiped on drop).
+        plaintext: Zeroizing<Vec<u8>>,
+    },
+    /// The sender replaced our session with a new one after it lost or could not use the old
+    /// one. Messages we sent before may not have arrived.
+    SessionReset {
+        /// The sender.
+        from: PeerAddress,
+    },
+    /// This exact message was decrypted before; drop it.
+    Duplicate {
+        /// The sender.
+        from: PeerAddress,
+    },
+    /// The message has no envelope for this installation (its bundles were processed).
+    NotForUs,
+    /// The message could not be decrypted. Nothing changed, except that `recovery`, if
+    /// present, is a new session's first message to send to the sender.
+    Undecryptable {
+        /// The claimed sender.
+        from: PeerAddress,
+        /// Why.
+        reason: UndecryptableReason,
+        /// A recovery handshake to publish (rate-limited).
+        recovery: Option<OutgoingMessage>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Recovery {
+    failures: u32,
+    last_reset: Option<Timestamp>,
+}
+
+/// The sans-IO session manager of one installation: it owns the account and encrypts and
+/// decrypts `ProtocolMessage`s, keeping peers in a [`SessionStore`].
+pub struct SessionManager {
+    account: Account,
+    config: SessionConfig,
+    own_bundle: VerifiedBundle,
+    recovery: BTreeMap<PeerAddress, Recovery>,
+}
+
+impl core::fmt::Debug for SessionManager {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { account, config, own_bundle: _, recovery } = self;
+        f.debug_struct("SessionManager")
+            .field("account", account)
+            .field("config", config)
+            .field("tracked_failures", &recovery.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn frame(flags: u8, body: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(body.len().saturating_add(1)));
+    out.push(flags);
+    out.extend_from_slice(body);
+    out
+}
+
+fn parse_frame(plaintext: &[u8]) -> Result<(u8, &[u8]), DecodeError> {
+    let (&flags, body) = plaintext.split_first().ok_or(DecodeError::Missing { field: "frame" })?;
+    if flags & !(FLAG_REPLACES | FLAG_RESET) != 0 {
+        return Err(DecodeError::Invalid { field: "frame.flags" });
+    }
+    if flags & FLAG_RESET != 0 {
+        let request = wire::SessionResetRequest::decode(body)?;
+        InstallationId::new(request.installation_id.clone())?;
+    }
+    Ok((flags, body))
+}
+
+/// A `ProtocolMessage` after syntactic checks.
+struct Incoming {
+    from: PeerAddress,
+    bundles: Vec<Bundle>,
+    envelope: Option<Envelope>,
+}
+
+fn decode_incoming(bytes: &[u8], ours: &InstallationId) -> Result<Incoming, DecodeError> {
+    if bytes.len() > MAX_MESSAGE_LEN {
+        return Err(DecodeError::TooLong { limit: MAX_MESSAGE_LEN, actual: bytes.len() });
+    }
+    let mut msg = wire::ProtocolMessage::decode(bytes)?;
+    if !msg.public_message.is_empty() {
+        return Err(DecodeError::Invalid { field: "public_message" });
+    }
+    if msg.bundles.len() > MAX_BUNDLES_PER_MESSAGE {
+        return Err(DecodeError::TooMany {
+            what: "bundles",
+            limit: MAX_BUNDLES_PER_MESSAGE,
+            actual: msg.bundles.len(),
+        });
+    }
+    if msg.encrypted_message.len() > MAX_ENVELOPES_PER_MESSAGE {
+        return Err(DecodeError::TooMany {
+            what: "encrypted_message",
+            limit: MAX_ENVELOPES_PER_MESSAGE,
+            actual: msg.encrypted_message.len(),
+        });
+    }
+    let from = PeerAddress {
+        identity: identity_key("sender_identity", &msg.sender_identity)?,
+        installation: InstallationId::new(core::mem::take(&mut msg.installation_id))?,
+    };
+    let bundles = msg.bundles.into_iter().map(Bundle::try_from).collect::<Result<_, _>>()?;
+    let envelope = msg.encrypted_message.remove(ours.as_str()).map(Envelope::try_from).transpose()?;
+    Ok(Incoming { from, bundles, envelope })
+}
+
+impl SessionManager {
+    /// A manager for `account`, signing its bundle at `now`.
+    #[must_use]
+    pub fn new(account: Account, config: SessionConfig, now: Timestamp) -> Self {
+        let own_bundle = account.bundle(now);
+        Self { account, config, own_bundle, recovery: BTreeMap::new() }
+    }
+
+    /// The account.
+    #[must_use]
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// Our current signed bundle: publish it on [`contact_code_topic`](crate::contact_code_topic)
+    /// and in contact codes. It is attached to every message we send.
+    #[must_use]
+    pub fn bundle(&self) -> &VerifiedBundle {
+        &self.own_bundle
+    }
+
+    /// Rotates our signed prekey if due (and re-signs our bundle). Returns whether the
+    /// account changed: persist it with [`save_account`](crate::save_account) and publish
+    /// the new bundle if so.
+    pub fn rotate_if_due<R: CryptoRng + ?Sized>(&mut self, rng: &mut R, now: Timestamp) -> bool {
+        let changed = self.account.rotate_if_due(&self.config, rng, now);
+        if changed {
+            self.own_bundle = self.account.bundle(now);
+        }
+        changed
+    }
+
+    /// A message carrying only our bundle (no envelopes): the reply 54 asks for when a
+    /// message did not include this installation, and a bundle advert.
+    #[must_use]
+    pub fn bundle_message(&self) -> OutgoingMessage {
+        self.build(BTreeMap::new())
+    }
+
+    fn build(&self, envelopes: BTreeMap<InstallationId, Envelope>) -> OutgoingMessage {
+        let recipients = envelopes.keys().cloned().collect();
+        let msg = wire::ProtocolMessage {
+            installation_id: self.account.installation_id().as_str().to_owned(),
+            bundles: vec![wire::Bundle::from(&self.own_bundle)],
+            sender_identity: self.account.identity_key().as_bytes().to_vec(),
+            encrypted_message: envelopes
+                .iter()
+                .map(|(id, e)| (id.as_str().to_owned(), wire::EncryptedMessageProtocol::from(e)))
+                .collect(),
+            public_message: Vec::new(),
+        };
+        OutgoingMessage { bytes: msg.encode_to_vec(), recipients }
+    }
+
+    fn load<S: SessionStore>(
+        store: &S,
+        identity: &IdentityPublicKey,
+    ) -> Result<Option<Peer>, LoadError<S::Error>> {
+        match store.load_peer(identity).map_err(LoadError::Store)? {
+            None => Ok(None),
+            Some(record) => Ok(Some(Peer::from_record(&record, identity)?)),
+        }
+    }
+
+    fn exclude_for(&self, identity: &IdentityPublicKey) -> Option<&InstallationId> {
+        (*identity == self.account.identity_key()).then(|| self.account.installation_id())
+    }
+
+    /// Learns a peer's verified bundle (from a contact code, or the contact-code topic):
+    /// new installations are added, higher prekey versions supersede (module docs).
+    ///
+    /// # Errors
+    /// Store or record failures; nothing is stored then.
+    pub fn process_bundle<S: SessionStore>(
+        &mut self,
+        store: &mut S,
+        bundle: &VerifiedBundle,
+    ) -> Result<(), ReceiveError<S::Error>> {
+        let identity = bundle.identity();
+        let mut peer = Self::load(store, &identity)?.unwrap_or_else(|| Peer::new(identity));
+        let exclude = self.exclude_for(&identity).cloned();
+        if peer.merge(bundle, self.config.installations_bound(), exclude.as_ref()) {
+            store.store_peer(&identity, &peer.to_record()).map_err(ReceiveError::Store)?;
+        }
+        Ok(())
+    }
+
+    /// Encrypts `plaintext` to every known installation of `peer` (at most
+    /// `max_installations`; our own installation is skipped when `peer` is our identity),
+    /// starting sessions where there is none or the old one was superseded.
+    ///
+    /// Installations whose handshake fails (a prekey of small order) are skipped; the call
+    /// fails only if no installation could be reached.
+    ///
+    /// # Errors
+    /// [`SendError`]; nothing is stored then.
+    pub fn encrypt<S: SessionStore, R: CryptoRng + ?Sized>(
+        &mut self,
+        store: &mut S,
+        peer: &IdentityPublicKey,
+        plaintext: &[u8],
+        rng: &mut R,
+        now: Timestamp,
+    ) -> Result<OutgoingMessage, SendError<S::Error>> {
+        if plaintext.len() > MAX_PLAINTEXT_LEN {
+            return Err(crate::error::EncryptError::TooLong {
+                limit: MAX_PLAINTEXT_LEN,
+                actual: plaintext.len(),
+            }
+            .into());
+        }
+        let mut record = Self::load(store, peer)?.ok_or(SendError::NoBundle)?;
+        let identity_dh = record.identity_dh.ok_or(SendError::NoBundle)?;
+        let exclude = self.exclude_for(peer).cloned();
+        let mut envelopes = BTreeMap::new();
+        let mut first_error = None;
+        for (id, inst) in &mut record.installations {
+            if exclude.as_ref() == Some(id) {
+                continue;
+            }
+            let party = Party { identity: *peer, identity_dh, installation: id };
+            match self.encrypt_to(inst, &party, plaintext, 0, rng, now) {
+                Ok(envelope) => {
+                    envelopes.insert(id.clone(), envelope);
+                }
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        if envelopes.is_empty() {
+            return Err(first_error.map_or(SendError::NoBundle, SendError::from));
+        }
+        store.store_peer(peer, &record.to_record()).map_err(SendError::Store)?;
+        Ok(self.build(envelopes))
+    }
+
+    /// Encrypts one frame to one installation, starting a session first if needed.
+    fn encrypt_to<R: CryptoRng + ?Sized>(
+        &self,
+        inst: &mut PeerInstallation,
+        party: &Party<'_>,
+        body: &[u8],
+        extra_flags: u8,
+        rng: &mut R,
+        now: Timestamp,
+    ) -> Result<Envelope, EncryptToError> {
+        let reset = extra_flags & FLAG_RESET != 0;
+        if inst.sessions.is_empty() || inst.stale || reset {
+            let mut session =
+                Session::initiate_to(&self.account, party, inst.pre_key.key(), rng, now)?;
+            session.replaces = !inst.sessions.is_empty() || reset;
+            inst.activate(session);
+            inst.stale = false;
+        }
+        let session = inst.sessions.first_mut().ok_or(EncryptToError::NoSession)?;
+        let flags = if session.replaces && session.is_awaiting_reply() {
+            FLAG_REPLACES | extra_flags
+        } else {
+            extra_flags
+        };
+        Ok(session.encrypt(&frame(flags, body), rng)?)
+    }
+
+    /// Processes one received `ProtocolMessage`: its attached bundles, then our envelope.
+    ///
+    /// # Errors
+    /// [`ReceiveError`] if the message is malformed, an attached bundle is invalid, or the
+    /// store fails; nothing is stored then. A message that is well formed but does not
+    /// decrypt is [`Received::Undecryptable`], not an error.
+    pub fn receive<S: SessionStore, R: CryptoRng + ?Sized>(
+        &mut self,
+        store: &mut S,
+        bytes: &[u8],
+        rng: &mut R,
+        now: Timestamp,
+    ) -> Result<Received, ReceiveError<S::Error>> {
+        let incoming = decode_incoming(bytes, self.account.installation_id())?;
+        let from = incoming.from;
+        let mut peer =
+            Self::load(store, &from.identity)?.unwrap_or_else(|| Peer::new(from.identity));
+        let exclude = self.exclude_for(&from.identity).cloned();
+        let mut changed = false;
+        for bundle in incoming.bundles {
+            if bundle.identity() != from.identity {
+                return Err(crate::error::BundleError::WrongIdentity.into());
+            }
+            if peer.bundle_digest == Some(bundle.digest()) {
+                continue;
+            }
+            let verified = bundle.verify(now, self.config.installations_bound())?;
+            changed |= peer.merge(&verified, self.config.installations_bound(), exclude.as_ref());
+        }
+        let Some(envelope) = incoming.envelope else {
+            if changed {
+                store.store_peer(&from.identity, &peer.to_record()).map_err(ReceiveError::Store)?;
+            }
+            return Ok(Received::NotForUs);
+        };
+        let outcome = match envelope.x3dh {
+            Some(x3dh) if x3dh.identity != from.identity => {
+                return Err(DecodeError::Invalid { field: "x3dh_header.identity" }.into());
+            }
+            Some(x3dh) if !Self::has_session_from(&peer, &from.installation, &x3dh) => {
+                self.accept_session(&mut peer, &from, &envelope, now)
+            }
+            _ => Self::decrypt_existing(&mut peer, &from.installation, &envelope),
+        };
+        match outcome {
+            Ok(Some(plaintext)) => {
+                self.recovery.remove(&from);
+                store.store_peer(&from.identity, &peer.to_record()).map_err(ReceiveError::Store)?;
+                let (flags, body) = match parse_frame(&plaintext) {
+                    Ok(parsed) => parsed,
+                    Err(err) => {
+                        return Ok(Received::Undecryptable {
+                            from,
+                            reason: UndecryptableReason::Decrypt(err.into()),
+                            recovery: None,
+                        });
+                    }
+                };
+                if flags & FLAG_RESET != 0 {
+                    return Ok(Received::SessionReset { from });
+                }
+                Ok(Received::Message { from, plaintext: Zeroizing::new(body.to_vec()) })
+            }
+            Ok(None) => Ok(Received::Duplicate { from }),
+            Err(reason) => {
+                let recovery = self.maybe_recover(&mut peer, &from, &reason, rng, now);
+                if changed || recovery.is_some() {
+                    store
+                        .store_peer(&from.identity, &peer.to_record())
+                        .map_err(ReceiveError::Store)?;
+                }
+                Ok(Received::Undecryptable { from, reason, recovery })
+            }
+        }
+    }
+
+    /// Whether `x3dh` belongs to a session we already accepted (the initiator resends the
+    /// header until our reply arrives).
+    fn has_session_from(
+        peer: &Peer,
+        installation: &InstallationId,
+        x3dh: &crate::header::X3dhHeader,
+    ) -> bool {
+        peer.installations.get(installation).is_some_and(|inst| {
+            inst.sessions.iter().any(|s| {
+                s.their_ephemeral == Some(x3dh.ephemeral) && s.bundle_id == x3dh.signed_pre_key
+            })
+        })
+    }
+
+    /// Runs X3DH as responder, decrypts the first message, and files the new session by the
+    /// rules of the module docs. `Ok(Some(frame))` on success.
+    fn accept_session(
+        &self,
+        peer: &mut Peer,
+        from: &PeerAddress,
+        envelope: &Envelope,
+        now: Timestamp,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, UndecryptableReason> {
+        let identity_dh = peer.identity_dh.ok_or(UndecryptableReason::NoBundle)?;
+        let inst = peer.installations.get_mut(&from.installation).ok_or(UndecryptableReason::NoBundle)?;
+        let party = Party { identity: from.identity, identity_dh, installation: &from.installation };
+        let (session, plaintext) =
+            Session::respond_to(&self.account, &party, envelope, now, &self.config)
+                .map_err(UndecryptableReason::Handshake)?;
+        let (flags, _) = parse_frame(&plaintext)
+            .map_err(|err| UndecryptableReason::Handshake(DecryptError::from(err).into()))?;
+        let replaces = flags & FLAG_REPLACES != 0;
+        let keep_current = match inst.sessions.first() {
+            None => false,
+            Some(current) if current.is_awaiting_reply() => current.id < session.id,
+            Some(current) if !replaces => current.initiated_by_us && current.id < session.id,
+            Some(_) => false,
+        };
+        if keep_current {
+            inst.archive(session);
+        } else {
+            inst.activate(session);
+            inst.stale = false;
+        }
+        Ok(Some(plaintext))
+    }
+
+    /// Decrypts with the sessions of `installation` built on the envelope's bundle id,
+    /// the active one first. `Ok(None)` for a duplicate.
+    fn decrypt_existing(
+        peer: &mut Peer,
+        installation: &InstallationId,
+        envelope: &Envelope,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, UndecryptableReason> {
+        let inst = peer.installations.get_mut(installation).ok_or(UndecryptableReason::NoSession)?;
+        let mut first_error = None;
+        for session in inst.sessions.iter_mut().filter(|s| s.bundle_id == envelope.header.bundle_id) {
+            match session.decrypt(envelope) {
+                Ok(plaintext) => return Ok(Some(plaintext)),
+                Err(DecryptError::Duplicate) => return Ok(None),
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        Err(first_error.map_or(UndecryptableReason::NoSession, UndecryptableReason::Decrypt))
+    }
+
+    /// Counts a failure and, if the rules of the module docs say so, starts a recovery
+    /// handshake with the sender's installation.
+    fn maybe_recover<R: CryptoRng + ?Sized>(
+        &mut self,
+        peer: &mut Peer,
+        from: &PeerAddress,
+        reason: &UndecryptableReason,
+        rng: &mut R,
+        now: Timestamp,
+    ) -> Option<OutgoingMessage> {
+        if self.recovery.len() >= MAX_TRACKED_FAILURES && !self.recovery.contains_key(from) {
+            // Bounded: forget the entry with the oldest reset (or any).
+            let victim = self.recovery.iter().min_by_key(|(_, r)| r.last_reset).map(|(a, _)| a.clone());
+            if let Some(victim) = victim {
+                self.recovery.remove(&victim);
+            }
+        }
+        let state = self.recovery.entry(from.clone()).or_default();
+        state.failures = state.failures.saturating_add(1);
+        let has_session =
+            peer.installations.get(&from.installation).is_some_and(|i| !i.sessions.is_empty());
+        let threshold = match reason {
+            UndecryptableReason::Decrypt(_) if has_session => self.config.failures_before_reset,
+            UndecryptableReason::Handshake(SessionCreationError::Decrypt(_)) => {
+                self.config.failures_before_reset
+            }
+            _ => 1,
+        };
+        let rate_ok = state
+            .last_reset
+            .is_none_or(|at| now.saturating_since(at) >= self.config.min_reset_interval_ms);
+        if state.failures < threshold || !rate_ok {
+            return None;
+        }
+        let identity_dh = peer.identity_dh?;
+        let inst = peer.installations.get_mut(&from.installation)?;
+        let party = Party { identity: from.identity, identity_dh, installation: &from.installation };
+        let request = wire::SessionResetRequest {
+            installation_id: self.account.installation_id().as_str().to_owned(),
+            timestamp: now.as_millis(),
+        };
+        let envelope = self
+            .encrypt_to(inst, &party, &request.encode_to_vec(), FLAG_RESET, rng, now)
+            .ok()?;
+        let state = self.recovery.entry(from.clone()).or_default();
+        state.failures = 0;
+        state.last_reset = Some(now);
+        Some(self.build(BTreeMap::from([(from.installation.clone(), envelope)])))
+    }
+
+    /// The negotiated secret with `peer` (name it with
+    /// [`negotiated_topic`](crate::negotiated_topic)), once agreed: some installation of the
+    /// peer advertises protocol version 1 or higher and a session with it has been answered
+    /// in both directions (54/WAKU2-X3DH-SESSIONS §"Negotiated topic"). `None` before.
+    ///
+    /// # Errors
+    /// Store or record failures.
+    pub fn negotiated_secret<S: SessionStore>(
+        &self,
+        store: &S,
+        peer: &IdentityPublicKey,
+    ) -> Result<Option<NegotiatedSecret>, ReceiveError<S::Error>> {
+        let Some(record) = Self::load(store, peer)? else { return Ok(None) };
+        let Some(identity_dh) = record.identity_dh else { return Ok(None) };
+        let agreed = record.installations.values().any(|inst| {
+            inst.pre_key.protocol_version() >= 1
+                && inst.sessions.first().is_some_and(|s| !s.is_awaiting_reply() && s.has_received())
+        });
+        if !agreed {
+            return Ok(None);
+        }
+        Ok(negotiated_secret(self.account.identity_dh(), &identity_dh).ok())
+    }
+
+    /// The active session with one installation of `peer`, restored from the store (for
+    /// inspection; changes to it are not written back).
+    ///
+    /// # Errors
+    /// Store or record failures.
+    pub fn session<S: SessionStore>(
+        &self,
+        store: &S,
+        peer: &PeerAddress,
+    ) -> Result<Option<Session>, ReceiveError<S::Error>> {
+        let Some(mut record) = Self::load(store, &peer.identity)? else { return Ok(None) };
+        Ok(record
+            .installations
+            .remove(&peer.installation)
+            .and_then(|mut inst| (!inst.sessions.is_empty()).then(|| inst.sessions.remove(0))))
+    }
+
+    /// The installations of `peer` we know, in id order.
+    ///
+    /// # Errors
+    /// Store or record failures.
+    pub fn installations<S: SessionStore>(
+        &self,
+        store: &S,
+        peer: &IdentityPublicKey,
+    ) -> Result<Vec<InstallationId>, ReceiveError<S::Error>> {
+        Ok(Self::load(store, peer)?
+            .map(|p| p.installations.into_keys().collect())
+            .unwrap_or_default())
+    }
+}
+
+/// Encrypting to one installation failed.
+enum EncryptToError {
+    Creation(SessionCreationError),
+    Encrypt(crate::error::EncryptError),
+    NoSession,
+}
+
+impl From<SessionCreationError> for EncryptToError {
+    fn from(err: SessionCreationError) -> Self {
+        Self::Creation(err)
+    }
+}
+
+impl From<crate::error::EncryptError> for EncryptToError {
+    fn from(err: crate::error::EncryptError) -> Self {
+        Self::Encrypt(err)
+    }
+}
+
+impl<E: std::error::Error + 'static> From<EncryptToError> for SendError<E> {
+    fn from(err: EncryptToError) -> Self {
+        match err {
+            EncryptToError::Creation(err) => Self::SessionCreation(err),
+            EncryptToError::Encrypt(err) => Self::Encrypt(err),
+            EncryptToError::NoSession => Self::NoBundle,
+        }
+    }
+}
+
+/// Loading a peer failed.
+enum LoadError<E> {
+    Record(RecordError),
+    Store(E),
+}
+
+impl<E> From<RecordError> for LoadError<E> {
+    fn from(err: RecordError) -> Self {
+        Self::Record(err)
+    }
+}
+
+impl<E> From<DecodeError> for LoadError<E> {
+    fn from(err: DecodeError) -> Self {
+        Self::Record(err.into())
+    }
+}
+
+impl<E: std::error::Error + 'static> From<LoadError<E>> for SendError<E> {
+    fn from(err: LoadError<E>) -> Self {
+        match err {
+            LoadError::Record(err) => Self::Record(err),
+            LoadError::Store(err) => Self::Store(err),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> From<LoadError<E>> for ReceiveError<E> {
+    fn from(err: LoadError<E>) -> Self {
+        match err {
+            LoadError::Record(err) => Self::Record(err),
+            LoadError::Store(err) => Self::Store(err),
+        }
+    }
+}
