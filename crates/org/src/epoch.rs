@@ -73,8 +73,8 @@ impl EpochKey {
         KeyId::compute(group, epoch, material.expose_secret())
     }
 
-    /// An explicit copy (the owner keeps the current key and hands it to the ring of its own
-    /// member view in tests).
+    /// An explicit copy, for tests comparing keys.
+    #[cfg(test)]
     pub(crate) fn duplicate(&self) -> Self {
         let mut bytes = *self.0.expose_secret();
         Self(SymmetricKey::from_secret_bytes(&mut bytes))

@@ -96,9 +96,11 @@ mod grant;
 mod id;
 pub mod limits;
 mod org;
+mod record;
 mod rekey;
 mod request;
 mod segment;
+mod store;
 mod view;
 
 pub use crate::chain::{MESSAGE_KEY_INFO, SENDER_CHAIN_INFO};
@@ -127,6 +129,7 @@ pub use crate::org::{
 };
 pub use crate::rekey::REKEY_ENTRY_BYTES;
 pub use crate::request::{Invitation, JoinRequest, Response};
+pub use crate::store::{InMemoryOrgStore, OrgStore, OrganizationRecord, OrganizationViewRecord};
 pub use crate::view::{
     ChannelPlaintext, DescriptionOutcome, OrganizationView, RekeyOutcome, SegmentOutcome,
 };

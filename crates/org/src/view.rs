@@ -202,7 +202,7 @@ impl OrganizationView {
         Ok(DescriptionOutcome::Applied { clock })
     }
 
-    fn install(&mut self, signed: SignedDescription) {
+    pub(crate) fn install(&mut self, signed: SignedDescription) {
         let d = signed.description();
         let mut channel_groups = BTreeMap::new();
         let mut key_groups = vec![d.org().group()];
