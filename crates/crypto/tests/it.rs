@@ -12,6 +12,8 @@
     reason = "test helpers outside #[test] fns: a failed expectation is a test failure"
 )]
 
+#[path = "it/kat.rs"]
+mod kat;
 #[path = "it/properties.rs"]
 mod properties;
 #[path = "it/rfc.rs"]
