@@ -76,7 +76,11 @@ pub(crate) fn decode_varint(bytes: &[u8]) -> Result<(u64, usize), VarintError> {
             return Ok((value, index + 1));
         }
     }
-    if bytes.len() >= MAX_VARINT_LEN { Err(VarintError::Overflow) } else { Err(VarintError::Truncated) }
+    if bytes.len() >= MAX_VARINT_LEN {
+        Err(VarintError::Overflow)
+    } else {
+        Err(VarintError::Truncated)
+    }
 }
 
 /// `varint(len(body)) ‖ body`.
