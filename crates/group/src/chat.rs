@@ -155,7 +155,11 @@ pub enum ReactionKind {
 
 fn short(field: &'static str, text: &str) -> Result<(), DecodeError> {
     if text.len() > MAX_SHORT_FIELD_BYTES {
-        return Err(DecodeError::TooLong { field, limit: MAX_SHORT_FIELD_BYTES, actual: text.len() });
+        return Err(DecodeError::TooLong {
+            field,
+            limit: MAX_SHORT_FIELD_BYTES,
+            actual: text.len(),
+        });
     }
     Ok(())
 }
@@ -264,7 +268,11 @@ impl TryFrom<wire::ChatMessage> for ParsedEntity {
         }
         let chars = msg.text.chars().count();
         if chars > MAX_TEXT_CHARS {
-            return Err(DecodeError::TooLong { field: "text", limit: MAX_TEXT_CHARS, actual: chars });
+            return Err(DecodeError::TooLong {
+                field: "text",
+                limit: MAX_TEXT_CHARS,
+                actual: chars,
+            });
         }
         let content_type = ContentType::try_from(msg.content_type).ok();
         let content = match (content_type, msg.payload) {
@@ -303,7 +311,12 @@ impl TryFrom<wire::ChatMessage> for ParsedEntity {
             (Some(ContentType::Sticker | ContentType::Image | ContentType::Audio), _) => {
                 return Err(DecodeError::Missing { field: "payload" });
             }
-            _ => return Err(DecodeError::Unsupported { field: "content_type", value: msg.content_type }),
+            _ => {
+                return Err(DecodeError::Unsupported {
+                    field: "content_type",
+                    value: msg.content_type,
+                });
+            }
         };
         let image_without_text = matches!(content, MessageContent::Image { .. });
         if msg.text.is_empty() && !image_without_text {
@@ -363,7 +376,10 @@ impl ChatEntity {
                     MessageContent::Emoji => (ContentType::Emoji, None),
                     MessageContent::Sticker { hash, pack } => (
                         ContentType::Sticker,
-                        Some(Payload::Sticker(wire::StickerMessage { hash: hash.clone(), pack: *pack })),
+                        Some(Payload::Sticker(wire::StickerMessage {
+                            hash: hash.clone(),
+                            pack: *pack,
+                        })),
                     ),
                     MessageContent::Image { payload, format } => (
                         ContentType::Image,
@@ -461,14 +477,19 @@ mod tests {
 
     #[test]
     fn invalid_messages_are_rejected_with_their_reason() {
-        let cases: Vec<(Box<dyn Fn(&mut wire::ChatMessage)>, DecodeError)> = vec![
+        type Mutation = Box<dyn Fn(&mut wire::ChatMessage)>;
+        let cases: Vec<(Mutation, DecodeError)> = vec![
             (Box::new(|m| m.clock = 0), DecodeError::ZeroClock),
             (Box::new(|m| m.timestamp = 0), DecodeError::Missing { field: "timestamp" }),
             (Box::new(|m| m.chat_id.clear()), DecodeError::Missing { field: "chat_id" }),
             (Box::new(|m| m.text.clear()), DecodeError::Missing { field: "text" }),
             (
                 Box::new(|m| m.text = "x".repeat(MAX_TEXT_CHARS + 1)),
-                DecodeError::TooLong { field: "text", limit: MAX_TEXT_CHARS, actual: MAX_TEXT_CHARS + 1 },
+                DecodeError::TooLong {
+                    field: "text",
+                    limit: MAX_TEXT_CHARS,
+                    actual: MAX_TEXT_CHARS + 1,
+                },
             ),
             (
                 Box::new(|m| m.message_type = wire::MessageType::OneToOne.into()),
@@ -500,7 +521,10 @@ mod tests {
             (
                 Box::new(|m| {
                     m.content_type = ContentType::Image.into();
-                    m.payload = Some(Payload::Image(wire::ImageMessage { payload: vec![1], ..Default::default() }));
+                    m.payload = Some(Payload::Image(wire::ImageMessage {
+                        payload: vec![1],
+                        ..Default::default()
+                    }));
                 }),
                 DecodeError::Unsupported { field: "image.type", value: 0 },
             ),
@@ -544,10 +568,16 @@ mod tests {
         assert!(ParsedEntity::try_from(ok.clone()).is_ok());
         let mut bad = ok.clone();
         bad.r#type = 0;
-        assert!(matches!(ParsedEntity::try_from(bad), Err(DecodeError::Unsupported { field: "type", value: 0 })));
+        assert!(matches!(
+            ParsedEntity::try_from(bad),
+            Err(DecodeError::Unsupported { field: "type", value: 0 })
+        ));
         let mut bad = ok.clone();
         bad.message_id.clear();
-        assert!(matches!(ParsedEntity::try_from(bad), Err(DecodeError::Missing { field: "message_id" })));
+        assert!(matches!(
+            ParsedEntity::try_from(bad),
+            Err(DecodeError::Missing { field: "message_id" })
+        ));
         let mut bad = ok;
         bad.message_type = 0;
         assert!(matches!(

@@ -266,12 +266,13 @@ impl TryFrom<wire::MembershipUpdateEvent> for Body {
         if msg.clock == 0 {
             return Err(DecodeError::ZeroClock);
         }
-        let author = MemberId::new(IdentityPublicKey::try_from(msg.author.as_slice()).map_err(
-            |_| match msg.author.len() {
-                IdentityPublicKey::LEN => DecodeError::InvalidMemberId { field: "author" },
-                actual => DecodeError::Length { field: "author", expected: 32, actual },
-            },
-        )?);
+        let author =
+            MemberId::new(IdentityPublicKey::try_from(msg.author.as_slice()).map_err(|_| {
+                match msg.author.len() {
+                    IdentityPublicKey::LEN => DecodeError::InvalidMemberId { field: "author" },
+                    actual => DecodeError::Length { field: "author", expected: 32, actual },
+                }
+            })?);
         let kind = EventType::try_from(msg.r#type)
             .map_err(|_| DecodeError::Unsupported { field: "type", value: msg.r#type })?;
         let event = match kind {
@@ -460,8 +461,10 @@ impl VerifiedEvent {
         // Validate with the peers' decoder before signing anything.
         let Body { clock, author: decoded_author, event } =
             Body::try_from(wire::MembershipUpdateEvent::decode(body.as_slice())?)?;
-        let signature =
-            author.sign_parts(&EVENT_SIGNATURE_CONTEXT, &[&chat_id_prefix(group), group.as_str().as_bytes(), &body]);
+        let signature = author.sign_parts(
+            &EVENT_SIGNATURE_CONTEXT,
+            &[&chat_id_prefix(group), group.as_str().as_bytes(), &body],
+        );
         let mut element = Vec::with_capacity(Signature::LEN + body.len());
         element.extend_from_slice(signature.as_bytes());
         element.extend_from_slice(&body);
@@ -575,8 +578,8 @@ mod tests {
         let alice = keypair(1);
         let group = group_of(&alice, 3);
         let other = group_of(&alice, 4);
-        let signed = VerifiedEvent::sign(&alice, &group, LamportTime(9), &Event::MemberJoined)
-            .unwrap();
+        let signed =
+            VerifiedEvent::sign(&alice, &group, LamportTime(9), &Event::MemberJoined).unwrap();
         // Replayed into another group of the same creator.
         let replay = UnverifiedEvent::decode(signed.element()).unwrap();
         assert_eq!(replay.verify(&other), Err(VerifyError::Unauthenticated));
@@ -619,7 +622,10 @@ mod tests {
         message.extend_from_slice(group.as_str().as_bytes());
         message.extend_from_slice(body);
         let signature = Signature::try_from(sig).unwrap();
-        assert_eq!(alice.public_key().verify(&EVENT_SIGNATURE_CONTEXT, &message, &signature), Ok(()));
+        assert_eq!(
+            alice.public_key().verify(&EVENT_SIGNATURE_CONTEXT, &message, &signature),
+            Ok(())
+        );
         assert_eq!(signed.id(), EventId::of_element(signed.element()));
     }
 
@@ -653,19 +659,33 @@ mod tests {
                 }),
                 DecodeError::InvalidMemberId { field: "author" },
             ),
-            (wire_event(EventType::Unknown, |_| {}), DecodeError::Unsupported { field: "type", value: 0 }),
-            (wire_event(EventType::Unknown, |m| m.r#type = 10), DecodeError::Unsupported { field: "type", value: 10 }),
+            (
+                wire_event(EventType::Unknown, |_| {}),
+                DecodeError::Unsupported { field: "type", value: 0 },
+            ),
+            (
+                wire_event(EventType::Unknown, |m| m.r#type = 10),
+                DecodeError::Unsupported { field: "type", value: 10 },
+            ),
             (wire_event(EventType::ChatCreated, |_| {}), DecodeError::Missing { field: "name" }),
             (
                 wire_event(EventType::NameChanged, |m| m.name = "x".repeat(MAX_NAME_BYTES + 1)),
-                DecodeError::TooLong { field: "name", limit: MAX_NAME_BYTES, actual: MAX_NAME_BYTES + 1 },
+                DecodeError::TooLong {
+                    field: "name",
+                    limit: MAX_NAME_BYTES,
+                    actual: MAX_NAME_BYTES + 1,
+                },
             ),
             (
                 wire_event(EventType::ChatCreated, |m| {
                     m.name = "n".into();
                     m.color = "c".repeat(MAX_COLOR_BYTES + 1);
                 }),
-                DecodeError::TooLong { field: "color", limit: MAX_COLOR_BYTES, actual: MAX_COLOR_BYTES + 1 },
+                DecodeError::TooLong {
+                    field: "color",
+                    limit: MAX_COLOR_BYTES,
+                    actual: MAX_COLOR_BYTES + 1,
+                },
             ),
             (
                 wire_event(EventType::NameChanged, |m| {
@@ -678,7 +698,10 @@ mod tests {
                 wire_event(EventType::MemberJoined, |m| m.members = vec![bob.clone()]),
                 DecodeError::UnexpectedField { field: "members" },
             ),
-            (wire_event(EventType::MembersAdded, |_| {}), DecodeError::Missing { field: "members" }),
+            (
+                wire_event(EventType::MembersAdded, |_| {}),
+                DecodeError::Missing { field: "members" },
+            ),
             (
                 wire_event(EventType::MembersAdded, |m| m.members = vec![bob.clone(), bob.clone()]),
                 DecodeError::DuplicateMember { field: "members" },
@@ -700,19 +723,32 @@ mod tests {
                 },
             ),
             (
-                wire_event(EventType::MemberRemoved, |m| m.members = vec![bob.clone(), bob.clone()]),
+                wire_event(EventType::MemberRemoved, |m| {
+                    m.members = vec![bob.clone(), bob.clone()]
+                }),
                 DecodeError::TooMany { what: "members", limit: 1, actual: 2 },
             ),
-            (wire_event(EventType::AdminRemoved, |_| {}), DecodeError::Missing { field: "members" }),
+            (
+                wire_event(EventType::AdminRemoved, |_| {}),
+                DecodeError::Missing { field: "members" },
+            ),
             (wire_event(EventType::ColorChanged, |_| {}), DecodeError::Missing { field: "color" }),
             (wire_event(EventType::ImageChanged, |_| {}), DecodeError::Missing { field: "image" }),
             (
                 wire_event(EventType::ImageChanged, |m| m.image = vec![1; MAX_IMAGE_BYTES + 1]),
-                DecodeError::TooLong { field: "image", limit: MAX_IMAGE_BYTES, actual: MAX_IMAGE_BYTES + 1 },
+                DecodeError::TooLong {
+                    field: "image",
+                    limit: MAX_IMAGE_BYTES,
+                    actual: MAX_IMAGE_BYTES + 1,
+                },
             ),
             (
                 vec![0; MAX_EVENT_BYTES + 1],
-                DecodeError::TooLong { field: "events", limit: MAX_EVENT_BYTES, actual: MAX_EVENT_BYTES + 1 },
+                DecodeError::TooLong {
+                    field: "events",
+                    limit: MAX_EVENT_BYTES,
+                    actual: MAX_EVENT_BYTES + 1,
+                },
             ),
         ];
         for (i, (bytes, expected)) in cases.into_iter().enumerate() {

@@ -22,9 +22,11 @@ use std::collections::BTreeSet;
 
 use kaiwa_crypto::{CryptoRng, IdentityKeyPair};
 
-use crate::chat::{ChatEntity, GroupChatMessage, GroupReaction, MessageContent, ParsedEntity, ReactionKind};
+use crate::chat::{
+    ChatEntity, GroupChatMessage, GroupReaction, MessageContent, ParsedEntity, ReactionKind,
+};
 use crate::error::{
-    ActionError, ChatEntityError, DecodeError, RecordError, ReceiveError, RejectReason,
+    ActionError, ChatEntityError, DecodeError, ReceiveError, RecordError, RejectReason,
     RejectedEvent,
 };
 use crate::event::{Event, VerifiedEvent};
@@ -371,8 +373,7 @@ impl Group {
         now_ms: u64,
     ) -> Result<(OutgoingMessage, GroupReaction), ActionError> {
         let clock = LamportTime::next(self.clock, now_ms).ok_or(ActionError::ClockExhausted)?;
-        let reaction =
-            GroupReaction { clock, message_id: message_id.to_owned(), kind, retracted };
+        let reaction = GroupReaction { clock, message_id: message_id.to_owned(), kind, retracted };
         let outgoing = self.send_entity(us, &ChatEntity::Reaction(reaction.clone()))?;
         Ok((outgoing, reaction))
     }
@@ -455,7 +456,8 @@ impl Group {
         let (mut count, mut bytes) = (0usize, 0usize);
         for (_, event) in fresh {
             if !event.clock().is_acceptable_at(now_ms) {
-                rejected.push(RejectedEvent { id: event.id(), reason: RejectReason::FromTheFuture });
+                rejected
+                    .push(RejectedEvent { id: event.id(), reason: RejectReason::FromTheFuture });
                 continue;
             }
             let (next_count, next_bytes) =
@@ -468,9 +470,9 @@ impl Group {
             admitted.push(event);
         }
         // Commit.
-        let append_only = admitted
-            .first()
-            .is_none_or(|first| self.log.iter().next_back().is_none_or(|last| last.order_key() < first.order_key()));
+        let append_only = admitted.first().is_none_or(|first| {
+            self.log.iter().next_back().is_none_or(|last| last.order_key() < first.order_key())
+        });
         let ids: Vec<EventId> = admitted.iter().map(VerifiedEvent::id).collect();
         for event in admitted {
             self.clock = self.clock.max(event.clock());

@@ -109,14 +109,14 @@ impl GroupId {
         if text.len() != GROUP_ID_LEN {
             return Err(DecodeError::InvalidGroupId { part: "length" });
         }
-        let (prefix, rest) = text.split_at_checked(64).ok_or(DecodeError::InvalidGroupId {
-            part: "length",
-        })?;
-        let suffix = rest.strip_prefix('-').ok_or(DecodeError::InvalidGroupId { part: "separator" })?;
+        let (prefix, rest) =
+            text.split_at_checked(64).ok_or(DecodeError::InvalidGroupId { part: "length" })?;
+        let suffix =
+            rest.strip_prefix('-').ok_or(DecodeError::InvalidGroupId { part: "separator" })?;
         let key = IdentityPublicKey::from_hex(&format!("0x{prefix}"))
             .map_err(|_| DecodeError::InvalidGroupId { part: "creator" })?;
-        let uuid =
-            uuid::Uuid::try_parse(suffix).map_err(|_| DecodeError::InvalidGroupId { part: "uuid" })?;
+        let uuid = uuid::Uuid::try_parse(suffix)
+            .map_err(|_| DecodeError::InvalidGroupId { part: "uuid" })?;
         // Canonical form only: lowercase, hyphenated (so one group has one text id).
         let mut canonical = [0u8; uuid::fmt::Hyphenated::LENGTH];
         if uuid.hyphenated().encode_lower(&mut canonical).as_bytes() != suffix.as_bytes() {
@@ -243,7 +243,10 @@ mod tests {
         let text = id.as_str();
         let err = |part| Err(DecodeError::InvalidGroupId { part });
         assert_eq!(GroupId::parse(&text.to_uppercase()), err("creator"));
-        assert_eq!(GroupId::parse(&format!("{}{}", &text[..65], text[65..].to_uppercase())), err("uuid"));
+        assert_eq!(
+            GroupId::parse(&format!("{}{}", &text[..65], text[65..].to_uppercase())),
+            err("uuid")
+        );
         assert_eq!(GroupId::parse(&format!("0x{text}")), err("length"));
         assert_eq!(GroupId::parse(&text[..100]), err("length"));
         assert_eq!(GroupId::parse(&text.replacen('-', "_", 1)), err("separator"));

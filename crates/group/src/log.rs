@@ -136,8 +136,12 @@ impl MembershipLog {
         if other.group != self.group {
             return Err(InsertError::WrongGroup);
         }
-        let new: Vec<&VerifiedEvent> =
-            other.events.iter().filter(|(k, _)| !self.events.contains_key(k)).map(|(_, e)| e).collect();
+        let new: Vec<&VerifiedEvent> = other
+            .events
+            .iter()
+            .filter(|(k, _)| !self.events.contains_key(k))
+            .map(|(_, e)| e)
+            .collect();
         let bytes = new.iter().map(|e| e.element().len()).fold(0usize, usize::saturating_add);
         if !self.has_room(new.len(), bytes) {
             return Err(InsertError::LogFull);
@@ -192,8 +196,10 @@ impl MembershipLog {
         let mut last_cosmetic: BTreeMap<EventKind, EventId> = BTreeMap::new();
         for event in self.events.values().rev() {
             let kind = event.event().kind();
-            if matches!(kind, EventKind::NameChanged | EventKind::ColorChanged | EventKind::ImageChanged)
-                && !fold.rejected.contains_key(&event.id())
+            if matches!(
+                kind,
+                EventKind::NameChanged | EventKind::ColorChanged | EventKind::ImageChanged
+            ) && !fold.rejected.contains_key(&event.id())
             {
                 last_cosmetic.entry(kind).or_insert(event.id());
             }

@@ -132,7 +132,11 @@ mod tests {
     fn rejects_oversized_and_bad_chat_ids() {
         assert_eq!(
             IncomingMessage::decode(&vec![0; MAX_MESSAGE_BYTES + 1]).unwrap_err(),
-            DecodeError::TooLong { field: "message", limit: MAX_MESSAGE_BYTES, actual: MAX_MESSAGE_BYTES + 1 }
+            DecodeError::TooLong {
+                field: "message",
+                limit: MAX_MESSAGE_BYTES,
+                actual: MAX_MESSAGE_BYTES + 1
+            }
         );
         let msg = wire::MembershipUpdateMessage { chat_id: "nope".into(), ..Default::default() };
         assert_eq!(

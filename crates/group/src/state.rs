@@ -155,7 +155,11 @@ impl GroupState {
                 Ok(())
             }
             Event::MemberJoined => {
-                if self.members.contains_key(author) { Ok(()) } else { Err(RejectReason::NotMember) }
+                if self.members.contains_key(author) {
+                    Ok(())
+                } else {
+                    Err(RejectReason::NotMember)
+                }
             }
             Event::MemberRemoved { member } => {
                 if member == author {

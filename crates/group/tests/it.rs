@@ -8,6 +8,7 @@
     clippy::panic,
     clippy::unreachable,
     clippy::indexing_slicing,
+    clippy::cast_possible_truncation,
     reason = "test helpers outside #[test] fns: a failed expectation is a test failure"
 )]
 

@@ -70,14 +70,36 @@ fn expected(kind: EventKind, author: Role, target: Target) -> Result<(), RejectR
         EventKind::ChatCreated => Err(AlreadyCreated),
         // "group admins MUST use ..." (name, colour, image, adding members).
         EventKind::NameChanged | EventKind::ColorChanged | EventKind::ImageChanged => {
-            if admin { Ok(()) } else { Err(NotAdmin) }
+            if admin {
+                Ok(())
+            } else {
+                Err(NotAdmin)
+            }
         }
-        EventKind::MembersAdded => if admin { Ok(()) } else { Err(NotAdmin) },
+        EventKind::MembersAdded => {
+            if admin {
+                Ok(())
+            } else {
+                Err(NotAdmin)
+            }
+        }
         // An invited member joins; joined members re-joining is idempotent.
-        EventKind::MemberJoined => if member { Ok(()) } else { Err(NotMember) },
+        EventKind::MemberJoined => {
+            if member {
+                Ok(())
+            } else {
+                Err(NotMember)
+            }
+        }
         EventKind::MemberRemoved => match target {
             // Leaving: any member, admins included.
-            Target::Myself => if member { Ok(()) } else { Err(NotMember) },
+            Target::Myself => {
+                if member {
+                    Ok(())
+                } else {
+                    Err(NotMember)
+                }
+            }
             Target::Role(t) => {
                 if !admin {
                     Err(NotAdmin)
@@ -107,7 +129,13 @@ fn expected(kind: EventKind, author: Role, target: Target) -> Result<(), RejectR
         }
         // "An admin MAY remove themselves": only oneself, only admins.
         EventKind::AdminRemoved => match target {
-            Target::Myself => if admin { Ok(()) } else { Err(NotAdmin) },
+            Target::Myself => {
+                if admin {
+                    Ok(())
+                } else {
+                    Err(NotAdmin)
+                }
+            }
             Target::Role(_) => Err(NotSelf),
         },
         _ => unreachable!(),
@@ -252,7 +280,10 @@ fn effects_of_accepted_events() {
     g.rename(&cast.bob, "renamed", tick()).unwrap();
     g.change_color(&cast.bob, "#abcdef", tick()).unwrap();
     g.change_image(&cast.alice, &[7, 7], tick()).unwrap();
-    assert_eq!((g.state().name(), g.state().color(), g.state().image()), ("renamed", "#abcdef", &[7u8, 7][..]));
+    assert_eq!(
+        (g.state().name(), g.state().color(), g.state().image()),
+        ("renamed", "#abcdef", &[7u8, 7][..])
+    );
 
     g.add_members(&cast.alice, &[erin], tick()).unwrap();
     assert_eq!(g.state().status(&erin), Some(MemberStatus::Invited));
@@ -294,7 +325,8 @@ fn creation_rules() {
     };
     let created = sign(&alice, 10, Event::ChatCreated { name: "g".into(), color: String::new() });
     let early = sign(&alice, 5, Event::NameChanged { name: "early".into() });
-    let forged_creation = sign(&mallory, 3, Event::ChatCreated { name: "m".into(), color: String::new() });
+    let forged_creation =
+        sign(&mallory, 3, Event::ChatCreated { name: "m".into(), color: String::new() });
     let after = sign(&alice, 11, Event::NameChanged { name: "late".into() });
 
     let mut log = MembershipLog::new(group.clone());

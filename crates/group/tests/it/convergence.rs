@@ -65,8 +65,13 @@ fn scenario(seed: u64, causal_only: bool) -> Scenario {
             // Keep most groups alive: the last admin rarely leaves; promote someone instead.
             kind = 2;
         }
-        let members_now: Vec<MemberId> = ids.iter().filter(|m| state.is_member(m)).copied().collect();
-        let target = if causal && matches!(kind, 2 | 4) && !members_now.is_empty() && rng.next_u64() % 4 != 0 {
+        let members_now: Vec<MemberId> =
+            ids.iter().filter(|m| state.is_member(m)).copied().collect();
+        let target = if causal
+            && matches!(kind, 2 | 4)
+            && !members_now.is_empty()
+            && rng.next_u64() % 4 != 0
+        {
             *pick(&mut rng, &members_now)
         } else {
             *pick(&mut rng, &ids)
@@ -86,7 +91,9 @@ fn scenario(seed: u64, causal_only: bool) -> Scenario {
         let event = match kind {
             0 => Event::NameChanged { name: format!("n{}", rng.next_u64() % 100) },
             1 => Event::MembersAdded {
-                members: if rng.next_u64() % 2 == 0 { vec![target] } else {
+                members: if rng.next_u64() % 2 == 0 {
+                    vec![target]
+                } else {
                     let other = *pick(&mut rng, &ids);
                     if other == target { vec![target] } else { vec![target, other] }
                 },
@@ -104,8 +111,10 @@ fn scenario(seed: u64, causal_only: bool) -> Scenario {
             _ => Event::ChatCreated { name: "again".into(), color: String::new() },
         };
         let max = log.max_clock().0;
-        let clock = if causal { max + 1 + rng.next_u64() % 3 } else { 1 + rng.next_u64() % (max + 5) };
-        let signed = VerifiedEvent::sign(&keys[author], &group, LamportTime(clock), &event).unwrap();
+        let clock =
+            if causal { max + 1 + rng.next_u64() % 3 } else { 1 + rng.next_u64() % (max + 5) };
+        let signed =
+            VerifiedEvent::sign(&keys[author], &group, LamportTime(clock), &event).unwrap();
         if log.insert(signed.clone()).unwrap() == kaiwa_group::Inserted::Duplicate {
             continue;
         }
@@ -132,7 +141,10 @@ fn shuffled<T: Clone>(items: &[T], seed: u64) -> Vec<T> {
     out
 }
 
-fn log_of<'a>(group: &GroupId, events: impl IntoIterator<Item = &'a VerifiedEvent>) -> MembershipLog {
+fn log_of<'a>(
+    group: &GroupId,
+    events: impl IntoIterator<Item = &'a VerifiedEvent>,
+) -> MembershipLog {
     let mut log = MembershipLog::new(group.clone());
     for e in events {
         log.insert(e.clone()).unwrap();

@@ -5,13 +5,13 @@
 use kaiwa_crypto::IdentityKeyPair;
 use kaiwa_group::limits::{MAX_CLOCK_SKEW_MS, MAX_MESSAGE_BYTES, MAX_TEXT_CHARS};
 use kaiwa_group::{
-    ActionError, ChatEntity, ChatEntityError, ChatMessageDraft, DecodeError, Event, Group,
-    GroupId, IncomingMessage, LamportTime, MemberId, MessageContent, ReactionKind, ReceiveError,
+    ActionError, ChatEntity, ChatEntityError, ChatMessageDraft, DecodeError, Event, Group, GroupId,
+    IncomingMessage, LamportTime, MemberId, MessageContent, ReactionKind, ReceiveError,
     RejectReason, RejectedEvent, VerifiedEvent,
 };
 use kaiwa_wire::net as wire;
-use prost::Message as _;
 use proptest::prelude::*;
+use prost::Message as _;
 
 use super::support::{Cast, NOW, deliver, id, keypair, rng};
 
@@ -32,7 +32,14 @@ fn invite_join_message_react_leave() {
     let (alice, bob, carol) = (&cast.alice, &cast.bob, &cast.carol);
     let (mut a, invite) =
         Group::create(alice, "g", "#fff", &[id(bob), id(carol)], &mut rng(1), NOW).unwrap();
-    assert_eq!(invite.recipients, vec![id(bob), id(carol)].into_iter().collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>());
+    assert_eq!(
+        invite.recipients,
+        vec![id(bob), id(carol)]
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+    );
 
     let (mut b, outcome) =
         Group::from_first_message(decode(&invite.bytes), &id(alice), &id(bob), NOW).unwrap();
@@ -48,7 +55,14 @@ fn invite_join_message_react_leave() {
     );
 
     let joined = b.join(bob, NOW + 2).unwrap();
-    assert_eq!(joined.recipients, vec![id(alice), id(carol)].into_iter().collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>());
+    assert_eq!(
+        joined.recipients,
+        vec![id(alice), id(carol)]
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+    );
     let outcome = deliver(&mut a, &joined, bob, NOW + 3);
     assert_eq!(outcome.accepted.len(), 1);
     assert_eq!(outcome.duplicates, 2, "the full log came along");
@@ -60,7 +74,10 @@ fn invite_join_message_react_leave() {
         text: String::new(),
         response_to: String::new(),
         display_name: "Alice".into(),
-        content: MessageContent::Image { payload: vec![1, 2, 3], format: kaiwa_group::ImageFormat::Png },
+        content: MessageContent::Image {
+            payload: vec![1, 2, 3],
+            format: kaiwa_group::ImageFormat::Png,
+        },
     };
     let (out, sent) = a.send_message(&id(alice), draft, NOW + 4).unwrap();
     assert_eq!(out.recipients, vec![id(bob)]);
@@ -80,7 +97,8 @@ fn invite_join_message_react_leave() {
     assert!(!left.recipients.contains(&id(bob)));
     deliver(&mut a, &left, bob, NOW + 9);
     assert!(a.recipients(&id(alice)).is_empty());
-    let (stale, _) = b.send_message(&id(bob), ChatMessageDraft::text("still here?"), NOW + 10).unwrap();
+    let (stale, _) =
+        b.send_message(&id(bob), ChatMessageDraft::text("still here?"), NOW + 10).unwrap();
     let outcome = deliver(&mut a, &stale, bob, NOW + 11);
     assert_eq!(outcome.entity, Some(Err(ChatEntityError::SenderNotJoined)));
 }
@@ -92,7 +110,8 @@ fn removed_member_gets_the_removal_and_nothing_after() {
     let out = g.remove_member(&cast.alice, &id(&cast.carol), NOW + 100).unwrap();
     assert!(out.recipients.contains(&id(&cast.carol)), "the removal notice reaches Carol");
     assert!(!g.recipients(&id(&cast.alice)).contains(&id(&cast.carol)));
-    let (msg, _) = g.send_message(&id(&cast.alice), ChatMessageDraft::text("bye"), NOW + 101).unwrap();
+    let (msg, _) =
+        g.send_message(&id(&cast.alice), ChatMessageDraft::text("bye"), NOW + 101).unwrap();
     assert!(!msg.recipients.contains(&id(&cast.carol)));
     let sync = g.sync_message(&id(&cast.alice)).unwrap();
     assert!(!sync.recipients.contains(&id(&cast.carol)));
@@ -109,7 +128,10 @@ fn forged_signature_rejects_the_whole_message_and_changes_nothing() {
     for flip in [0usize, 31, 32, 63] {
         let forged = edit(&out.bytes, |m| m.events[last][flip] ^= 0x40);
         let before = a.clone();
-        assert_eq!(a.receive(decode(&forged), &id(&cast.bob), NOW + 101), Err(ReceiveError::Unauthenticated));
+        assert_eq!(
+            a.receive(decode(&forged), &id(&cast.bob), NOW + 101),
+            Err(ReceiveError::Unauthenticated)
+        );
         assert_eq!(a, before);
     }
     // Forged by a non-member claiming to be Bob (author field = Bob, signed by Erin).
@@ -120,9 +142,13 @@ fn forged_signature_rejects_the_whole_message_and_changes_nothing() {
     message.extend_from_slice(a.id().as_str().as_bytes());
     message.extend_from_slice(&body);
     let sig = cast.erin.sign(&kaiwa_group::EVENT_SIGNATURE_CONTEXT, &message);
-    let impostor = edit(&out.bytes, |m| m.events[last] = [sig.as_bytes().as_slice(), &body].concat());
+    let impostor =
+        edit(&out.bytes, |m| m.events[last] = [sig.as_bytes().as_slice(), &body].concat());
     let before = a.clone();
-    assert_eq!(a.receive(decode(&impostor), &id(&cast.erin), NOW + 101), Err(ReceiveError::Unauthenticated));
+    assert_eq!(
+        a.receive(decode(&impostor), &id(&cast.erin), NOW + 101),
+        Err(ReceiveError::Unauthenticated)
+    );
     assert_eq!(a, before);
     // The genuine one applies.
     deliver(&mut a, &out, &cast.bob, NOW + 101);
@@ -140,7 +166,10 @@ fn wrong_chat_id_and_replay_into_another_group_are_rejected() {
     let (mut other, _) =
         Group::create(&cast.alice, "other", "", &[id(&cast.bob)], &mut rng(55), NOW).unwrap();
     let before = other.clone();
-    assert_eq!(other.receive(decode(&out.bytes), &id(&cast.bob), NOW + 101), Err(ReceiveError::WrongGroup));
+    assert_eq!(
+        other.receive(decode(&out.bytes), &id(&cast.bob), NOW + 101),
+        Err(ReceiveError::WrongGroup)
+    );
     // The same events relabelled with the other group's chat id: signatures bind the chat id.
     let replayed = edit(&out.bytes, |m| m.chat_id = other.id().as_str().to_owned());
     assert_eq!(
@@ -153,9 +182,12 @@ fn wrong_chat_id_and_replay_into_another_group_are_rejected() {
     let bad = edit(&out.bytes, |m| m.chat_id = a.id().as_str().to_uppercase());
     assert!(matches!(IncomingMessage::decode(&bad), Err(DecodeError::InvalidGroupId { .. })));
     // A chat message claiming another chat id is not delivered.
-    let (msg, _) = a.send_message(&id(&cast.alice), ChatMessageDraft::text("hi"), NOW + 102).unwrap();
+    let (msg, _) =
+        a.send_message(&id(&cast.alice), ChatMessageDraft::text("hi"), NOW + 102).unwrap();
     let relabelled = edit(&msg.bytes, |m| {
-        if let Some(wire::membership_update_message::ChatEntity::Message(c)) = m.chat_entity.as_mut() {
+        if let Some(wire::membership_update_message::ChatEntity::Message(c)) =
+            m.chat_entity.as_mut()
+        {
             c.chat_id = other.id().as_str().to_owned();
         }
     });
@@ -191,13 +223,17 @@ fn chat_messages_from_the_future_or_malformed_are_not_delivered() {
     let cast = Cast::new();
     let mut a = cast.group();
     let mut b = a.clone();
-    let (out, _) = b.send_message(&id(&cast.bob), ChatMessageDraft::text("hi"), NOW + 10 * MAX_CLOCK_SKEW_MS).unwrap();
+    let (out, _) = b
+        .send_message(&id(&cast.bob), ChatMessageDraft::text("hi"), NOW + 10 * MAX_CLOCK_SKEW_MS)
+        .unwrap();
     let outcome = deliver(&mut a, &out, &cast.bob, NOW);
     assert_eq!(outcome.entity, Some(Err(ChatEntityError::FromTheFuture)));
 
     let (out, _) = b.send_message(&id(&cast.bob), ChatMessageDraft::text("hi"), NOW + 1).unwrap();
     let long = edit(&out.bytes, |m| {
-        if let Some(wire::membership_update_message::ChatEntity::Message(c)) = m.chat_entity.as_mut() {
+        if let Some(wire::membership_update_message::ChatEntity::Message(c)) =
+            m.chat_entity.as_mut()
+        {
             c.text = "x".repeat(MAX_TEXT_CHARS + 1);
         }
     });
@@ -213,8 +249,12 @@ fn chat_messages_from_the_future_or_malformed_are_not_delivered() {
     // Sending such a message locally fails before anything is sent.
     let before = b.clone();
     assert_eq!(
-        b.send_message(&id(&cast.bob), ChatMessageDraft::text("x".repeat(MAX_TEXT_CHARS + 1)), NOW + 3)
-            .map(|_| ()),
+        b.send_message(
+            &id(&cast.bob),
+            ChatMessageDraft::text("x".repeat(MAX_TEXT_CHARS + 1)),
+            NOW + 3
+        )
+        .map(|_| ()),
         Err(ActionError::Invalid(DecodeError::TooLong {
             field: "text",
             limit: MAX_TEXT_CHARS,
@@ -224,7 +264,12 @@ fn chat_messages_from_the_future_or_malformed_are_not_delivered() {
     assert_eq!(b, before);
 }
 
-fn deliver_bytes(g: &mut Group, bytes: &[u8], sender: &IdentityKeyPair, now: u64) -> kaiwa_group::ReceiveOutcome {
+fn deliver_bytes(
+    g: &mut Group,
+    bytes: &[u8],
+    sender: &IdentityKeyPair,
+    now: u64,
+) -> kaiwa_group::ReceiveOutcome {
     g.receive(decode(bytes), &id(sender), now).unwrap()
 }
 
@@ -245,24 +290,35 @@ fn strangers_and_incomplete_groups_are_not_accepted() {
         m.events.remove(0);
     });
     assert_eq!(
-        Group::from_first_message(decode(&without_creation), &id(&cast.alice), &id(&cast.bob), NOW + 2)
-            .map(|_| ()),
+        Group::from_first_message(
+            decode(&without_creation),
+            &id(&cast.alice),
+            &id(&cast.bob),
+            NOW + 2
+        )
+        .map(|_| ()),
         Err(ReceiveError::NotCreated)
     );
     // A removed member still accepts the group (they were a member once): their client learns
     // of the removal.
     let removed = a.remove_member(&cast.alice, &id(&cast.bob), NOW + 3).unwrap();
-    let (b, _) =
-        Group::from_first_message(decode(&removed.bytes), &id(&cast.alice), &id(&cast.bob), NOW + 4)
-            .unwrap();
+    let (b, _) = Group::from_first_message(
+        decode(&removed.bytes),
+        &id(&cast.alice),
+        &id(&cast.bob),
+        NOW + 4,
+    )
+    .unwrap();
     assert!(!b.state().is_member(&id(&cast.bob)));
     // A CHAT_CREATED by someone other than the chat id's creator does not create it.
     let mallory = keypair(66);
     let group = GroupId::generate(&id(&cast.alice), &mut rng(4));
-    let fake = VerifiedEvent::sign(&mallory, &group, LamportTime(NOW), &Event::ChatCreated {
-        name: "fake".into(),
-        color: String::new(),
-    })
+    let fake = VerifiedEvent::sign(
+        &mallory,
+        &group,
+        LamportTime(NOW),
+        &Event::ChatCreated { name: "fake".into(), color: String::new() },
+    )
     .unwrap();
     let bytes = wire::MembershipUpdateMessage {
         chat_id: group.as_str().to_owned(),
@@ -312,7 +368,10 @@ fn oversize_fields_are_rejected_with_their_reason() {
         chat_entity: None,
     }
     .encode_to_vec();
-    assert!(matches!(IncomingMessage::decode(&huge), Err(DecodeError::TooLong { field: "message", .. })));
+    assert!(matches!(
+        IncomingMessage::decode(&huge),
+        Err(DecodeError::TooLong { field: "message", .. })
+    ));
 }
 
 #[test]
@@ -354,9 +413,12 @@ fn rejected_events_in_a_message_are_reported_and_kept() {
     let cast = Cast::new();
     let mut a = cast.group();
     // Carol (not an admin) renames: a peer stores the event but it does not apply.
-    let event = VerifiedEvent::sign(&cast.carol, a.id(), LamportTime(a.clock().0 + 1), &Event::NameChanged {
-        name: "carol's".into(),
-    })
+    let event = VerifiedEvent::sign(
+        &cast.carol,
+        a.id(),
+        LamportTime(a.clock().0 + 1),
+        &Event::NameChanged { name: "carol's".into() },
+    )
     .unwrap();
     let bytes = wire::MembershipUpdateMessage {
         chat_id: a.id().as_str().to_owned(),
@@ -366,7 +428,10 @@ fn rejected_events_in_a_message_are_reported_and_kept() {
     .encode_to_vec();
     let before_state = a.state().clone();
     let outcome = a.receive(decode(&bytes), &id(&cast.carol), NOW + 1).unwrap();
-    assert_eq!(outcome.rejected, vec![RejectedEvent { id: event.id(), reason: RejectReason::NotAdmin }]);
+    assert_eq!(
+        outcome.rejected,
+        vec![RejectedEvent { id: event.id(), reason: RejectReason::NotAdmin }]
+    );
     assert_eq!(a.state(), &before_state);
     assert!(a.log().contains(event.clock(), event.id()), "kept: later events may validate it");
     // And it is not forwarded: compacted logs carry accepted events only.

@@ -29,7 +29,9 @@ fn tampered_records_are_refused() {
         let mut t = bytes.clone();
         t[i] ^= 0x10;
         match Group::from_record_bytes(&t) {
-            Ok(loaded) => assert_eq!(loaded.state(), g.state(), "byte {i} changed nothing that matters"),
+            Ok(loaded) => {
+                assert_eq!(loaded.state(), g.state(), "byte {i} changed nothing that matters")
+            }
             Err(RecordError::Unauthenticated) => unauthenticated += 1,
             Err(RecordError::Decode(_)) => malformed += 1,
             Err(e) => panic!("unexpected {e:?}"),

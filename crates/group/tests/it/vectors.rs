@@ -12,8 +12,8 @@
 use std::path::Path;
 
 use kaiwa_group::{
-    Event, Group, GroupId, IncomingMessage, LamportTime, MemberStatus, ReceiveError,
-    RejectReason, VerifiedEvent,
+    Event, Group, GroupId, IncomingMessage, LamportTime, MemberStatus, ReceiveError, RejectReason,
+    VerifiedEvent,
 };
 use kaiwa_wire::net as wire;
 use prost::Message as _;
@@ -26,7 +26,8 @@ fn build() -> (Group, Vec<(String, VerifiedEvent)>, VerifiedEvent) {
     let bob = keypair(2);
     let carol = keypair(3);
     let (mut g, _) =
-        Group::create(&alice, "kaiwa", "#887799", &[id(&bob), id(&carol)], &mut rng(42), NOW).unwrap();
+        Group::create(&alice, "kaiwa", "#887799", &[id(&bob), id(&carol)], &mut rng(42), NOW)
+            .unwrap();
     let mut bobs = g.clone();
     let joined = bobs.join(&bob, NOW + 1).unwrap();
     g.receive(IncomingMessage::decode(&joined.bytes).unwrap(), &id(&bob), NOW + 2).unwrap();
@@ -36,9 +37,12 @@ fn build() -> (Group, Vec<(String, VerifiedEvent)>, VerifiedEvent) {
     g.remove_member(&bob, &id(&carol), NOW + 6).unwrap();
     g.remove_admin_self(&alice, NOW + 7).unwrap();
     // A non-admin rename, received from the wire: kept, rejected by the fold.
-    let rejected = VerifiedEvent::sign(&carol, g.id(), LamportTime(NOW + 8), &Event::NameChanged {
-        name: "not allowed".into(),
-    })
+    let rejected = VerifiedEvent::sign(
+        &carol,
+        g.id(),
+        LamportTime(NOW + 8),
+        &Event::NameChanged { name: "not allowed".into() },
+    )
     .unwrap();
     let bytes = wire::MembershipUpdateMessage {
         chat_id: g.id().as_str().to_owned(),
@@ -121,11 +125,14 @@ fn membership_vectors_match() {
 
 #[test]
 fn vectors_replay_from_their_bytes_alone() {
-    let v: Value = serde_json::from_str(include_str!("../../test-vectors/membership-self.json")).unwrap();
+    let v: Value =
+        serde_json::from_str(include_str!("../../test-vectors/membership-self.json")).unwrap();
     // The sync message alone rebuilds the state on a fresh replica (Bob's view).
     let sync = hex::decode(v["sync_message"].as_str().unwrap()).unwrap();
     let bob = id(&keypair(2));
-    let (g, _) = Group::from_first_message(IncomingMessage::decode(&sync).unwrap(), &bob, &bob, NOW + 100).unwrap();
+    let (g, _) =
+        Group::from_first_message(IncomingMessage::decode(&sync).unwrap(), &bob, &bob, NOW + 100)
+            .unwrap();
     assert_eq!(state_json(&g), v["state"]);
     for case in v["negative"].as_array().unwrap() {
         let bytes = hex::decode(case["message"].as_str().unwrap()).unwrap();
@@ -151,7 +158,8 @@ fn store_v1_records_keep_loading() {
     }))
     .unwrap()
         + "\n";
-    let stored: Value = serde_json::from_str(&check_or_update("store-v1.json", &actual, false)).unwrap();
+    let stored: Value =
+        serde_json::from_str(&check_or_update("store-v1.json", &actual, false)).unwrap();
     let record = hex::decode(stored["record"].as_str().unwrap()).unwrap();
     let loaded = Group::from_record_bytes(&record).unwrap();
     assert_eq!(state_json(&loaded), stored["state"]);
