@@ -29,8 +29,9 @@
 //! - copies are not deduplicated: duplicates reach subscribers, as relay plus store can;
 //! - the store ([`NodeId::STORE`]) is a node: partitions cut it off, and it admits messages as
 //!   nwaku's archive does (timestamp within 20 s of its clock, not ephemeral), keeps each hash
-//!   once, orders by `(timestamp, hash)` and evicts the oldest beyond its count or age bound;
-//! - store queries answer at once, at the current virtual time; only partitions fail them;
+//!   once, orders by `(timestamp, hash)` and evicts the oldest beyond its count bound on
+//!   arrival and beyond its age bound whenever virtual time moves;
+//! - store queries answer at once and only read; only partitions and unknown cursors fail them;
 //! - a node partitioned off from everyone gets [`SimError::NoPeers`] when it publishes.
 //!
 //! Synchronous tests call `node.publish_now(..)`, `network.run_until_idle()` and

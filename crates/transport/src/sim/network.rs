@@ -170,7 +170,7 @@ impl SimNetwork {
     }
 
     /// Cuts `node` off from every other node and the store (it goes offline), leaving any other
-    /// partition as it is.
+    /// partition as it is. `isolate(NodeId::STORE)` takes the store offline.
     pub fn isolate(&self, node: NodeId) {
         let mut state = self.lock();
         let side = state.nodes.iter().map(|n| n.side).max().unwrap_or(0).saturating_add(1);
@@ -209,7 +209,7 @@ impl SimNetwork {
             state.step();
             processed += 1;
         }
-        state.now = target;
+        state.set_now(target);
         processed
     }
 
@@ -293,14 +293,12 @@ impl SimNetwork {
     }
 
     pub(crate) fn query(&self, node: NodeId, query: &StoreQuery) -> Result<StorePage, SimError> {
-        let mut state = self.lock();
-        if state.side(node) != state.side(NodeId::STORE) {
+        let state = self.lock();
+        let side = state.side(node).ok_or(SimError::UnknownNode)?;
+        if Some(side) != state.side(NodeId::STORE) {
             return Err(SimError::StoreUnreachable);
         }
-        let now = state.now_unix();
-        let State { store, config, .. } = &mut *state;
-        store.evict_expired(&config.store, now);
-        store.query(query)
+        state.store.query(query)
     }
 
     pub(crate) fn health(&self, node: NodeId) -> Health {
@@ -340,6 +338,15 @@ impl State {
     fn now_unix(&self) -> i64 {
         let now = i64::try_from(self.now).unwrap_or(i64::MAX);
         self.config.epoch_unix_nanos.saturating_add(now)
+    }
+
+    /// Moves virtual time forward (never back) and applies the store's age retention, so
+    /// that queries only read.
+    fn set_now(&mut self, at: u64) {
+        self.now = self.now.max(at);
+        let now = self.now_unix();
+        let State { store, config, .. } = self;
+        store.evict_expired(&config.store, now);
     }
 
     fn record(&mut self, event: TraceEvent) {
@@ -464,7 +471,7 @@ impl State {
 
     fn step(&mut self) -> bool {
         let Some(Reverse(next)) = self.queue.pop() else { return false };
-        self.now = self.now.max(next.at);
+        self.set_now(next.at);
         let Scheduled { from, to, message, .. } = next;
         let hash = message.hash;
         if self.side(from) != self.side(to) {
