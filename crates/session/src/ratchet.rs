@@ -496,3 +496,161 @@ impl core::fmt::Debug for Session {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use prost::Message as _;
+    use rand_chacha::ChaCha20Rng;
+    use rand_chacha::rand_core::SeedableRng;
+
+    use super::*;
+    use crate::account::Account;
+    use crate::config::SessionConfig;
+    use crate::installation::InstallationId;
+
+    fn now() -> Timestamp {
+        Timestamp::from_millis(1_000)
+    }
+
+    fn pair(rng: &mut ChaCha20Rng) -> (Session, Session) {
+        let alice = Account::generate(InstallationId::new("a").unwrap(), rng, now());
+        let bob = Account::generate(InstallationId::new("b").unwrap(), rng, now());
+        let bundle = bob.bundle(now());
+        let mut a =
+            Session::initiate(&alice, &bundle, bob.installation_id(), rng, now()).unwrap();
+        let first = a.encrypt(b"hello", rng).unwrap();
+        let (b, plaintext) = Session::respond(
+            &bob,
+            &alice.bundle(now()),
+            alice.installation_id(),
+            &first,
+            now(),
+            &SessionConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(plaintext.as_slice(), b"hello");
+        (a, b)
+    }
+
+    fn snapshot(session: &Session) -> Vec<u8> {
+        session.to_proto().encode_to_vec()
+    }
+
+    #[test]
+    fn skipped_keys_are_bounded_and_oldest_evicted() {
+        let mut rng = ChaCha20Rng::seed_from_u64(41);
+        let (mut a, mut b) = pair(&mut rng);
+        // Three jumps of MAX_SKIP: 3,000 skipped keys would be stored without the bound.
+        let mut sent = Vec::new();
+        for _ in 0..3 {
+            let batch: Vec<Envelope> =
+                (0..=MAX_SKIP).map(|_| a.encrypt(b"x", &mut rng).unwrap()).collect();
+            b.decrypt(batch.last().unwrap()).unwrap();
+            sent.extend(batch);
+        }
+        assert_eq!(b.skipped_key_count(), MAX_SKIPPED_KEYS);
+        // The oldest ones were evicted: message 1 (after "hello" at 0) is gone ...
+        assert_eq!(b.decrypt(&sent[0]), Err(DecryptError::KeyUnavailable));
+        // ... the newest skipped ones still decrypt, exactly once.
+        let recent = &sent[sent.len() - 2];
+        assert_eq!(b.decrypt(recent).unwrap().as_slice(), b"x");
+        assert_eq!(b.decrypt(recent), Err(DecryptError::Duplicate));
+        assert_eq!(b.skipped_key_count(), MAX_SKIPPED_KEYS - 1);
+    }
+
+    #[test]
+    fn jump_past_max_skip_is_rejected_without_state_change() {
+        let mut rng = ChaCha20Rng::seed_from_u64(42);
+        let (mut a, mut b) = pair(&mut rng);
+        let mut last = None;
+        for _ in 0..=MAX_SKIP + 1 {
+            last = Some(a.encrypt(b"x", &mut rng).unwrap());
+        }
+        let before = snapshot(&b);
+        assert_eq!(
+            b.decrypt(&last.unwrap()),
+            Err(DecryptError::TooFarAhead { ahead: MAX_SKIP + 1, limit: MAX_SKIP })
+        );
+        assert_eq!(snapshot(&b), before);
+    }
+
+    #[test]
+    fn receiving_chains_are_bounded() {
+        let mut rng = ChaCha20Rng::seed_from_u64(43);
+        let (mut a, mut b) = pair(&mut rng);
+        let mut held_back = Vec::new();
+        for _ in 0..(MAX_RECEIVING_CHAINS + 2) {
+            // One message per chain delivered, the next one held back (its key is not
+            // derived yet, so only the kept chain can decrypt it); then Bob answers.
+            let m = a.encrypt(b"now", &mut rng).unwrap();
+            held_back.push(a.encrypt(b"late", &mut rng).unwrap());
+            b.decrypt(&m).unwrap();
+            let reply = b.encrypt(b"ack", &mut rng).unwrap();
+            a.decrypt(&reply).unwrap();
+        }
+        assert_eq!(b.receiving_chain_count(), MAX_RECEIVING_CHAINS);
+        // The first chains' late messages are gone with their chains ...
+        assert_eq!(b.decrypt(&held_back[1]), Err(DecryptError::Unauthenticated));
+        // ... the recent ones still decrypt.
+        let last = held_back.last().unwrap();
+        assert_eq!(b.decrypt(last).unwrap().as_slice(), b"late");
+    }
+
+    #[test]
+    fn forged_and_tampered_messages_change_nothing() {
+        let mut rng = ChaCha20Rng::seed_from_u64(44);
+        let (mut a, mut b) = pair(&mut rng);
+        let m = a.encrypt(b"secret", &mut rng).unwrap();
+        let before = snapshot(&b);
+        let mut tampered = m.clone();
+        tampered.ciphertext[0] ^= 1;
+        assert_eq!(b.decrypt(&tampered), Err(DecryptError::Unauthenticated));
+        let mut tampered = m.clone();
+        tampered.header.previous_chain_length ^= 1;
+        assert_eq!(b.decrypt(&tampered), Err(DecryptError::Unauthenticated));
+        let mut tampered = m.clone();
+        tampered.header.ratchet_key = DhPublicKey::from_bytes([9; 32]);
+        assert_eq!(b.decrypt(&tampered), Err(DecryptError::Unauthenticated));
+        let mut tampered = m.clone();
+        tampered.header.bundle_id = DhPublicKey::from_bytes([9; 32]);
+        assert_eq!(b.decrypt(&tampered), Err(DecryptError::WrongSession));
+        assert_eq!(snapshot(&b), before);
+        assert_eq!(b.decrypt(&m).unwrap().as_slice(), b"secret");
+        assert_eq!(b.decrypt(&m), Err(DecryptError::Duplicate));
+    }
+
+    #[test]
+    fn record_round_trip_continues_identically() {
+        let mut rng = ChaCha20Rng::seed_from_u64(45);
+        let (mut a, mut b) = pair(&mut rng);
+        let skipped = a.encrypt(b"skipped", &mut rng).unwrap();
+        let m = a.encrypt(b"one", &mut rng).unwrap();
+        b.decrypt(&m).unwrap();
+        let mut restored = Session::from_record(&b.to_record()).unwrap();
+        assert_eq!(snapshot(&restored), snapshot(&b));
+        let mut rng_a = ChaCha20Rng::seed_from_u64(46);
+        let mut rng_b = ChaCha20Rng::seed_from_u64(46);
+        assert_eq!(b.encrypt(b"reply", &mut rng_a), restored.encrypt(b"reply", &mut rng_b));
+        assert_eq!(
+            b.decrypt(&skipped).unwrap().as_slice(),
+            restored.decrypt(&skipped).unwrap().as_slice()
+        );
+        assert_eq!(snapshot(&restored), snapshot(&b));
+    }
+
+    #[test]
+    fn debug_output_has_no_key_material() {
+        let mut rng = ChaCha20Rng::seed_from_u64(47);
+        let (a, _) = pair(&mut rng);
+        let debug = format!("{a:?}");
+        let secrets = [
+            a.root_key.expose_secret().to_vec(),
+            a.sending.as_ref().unwrap().chain_key.expose_secret().to_vec(),
+            a.sending.as_ref().unwrap().ratchet_key.expose_secret().to_vec(),
+        ];
+        for secret in secrets {
+            assert!(!debug.contains(&hex::encode(&secret[..4])), "{debug}");
+        }
+        assert!(debug.starts_with("Session {"));
+    }
+}

@@ -1,0 +1,254 @@
+//! State-machine properties with random interleavings, drops, reorders, duplicates and
+//! tampering, over two parties (sessions) and three parties (session managers).
+
+use std::collections::BTreeMap;
+
+use kaiwa_crypto::DhPublicKey;
+use kaiwa_session::limits::MAX_RECEIVING_CHAINS;
+use kaiwa_session::{DecryptError, Envelope, OutgoingMessage, Received, Session};
+use proptest::prelude::*;
+
+use super::common::{Device, at, device, rng};
+use super::session::pair;
+
+#[derive(Clone, Debug)]
+enum Op {
+    Send { from_alice: bool },
+    Deliver { pick: usize },
+    Redeliver { pick: usize },
+    Drop { pick: usize },
+    Tamper { pick: usize, field: u8, at: usize, mask: u8 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => any::<bool>().prop_map(|from_alice| Op::Send { from_alice }),
+        4 => any::<usize>().prop_map(|pick| Op::Deliver { pick }),
+        1 => any::<usize>().prop_map(|pick| Op::Redeliver { pick }),
+        1 => any::<usize>().prop_map(|pick| Op::Drop { pick }),
+        2 => (any::<usize>(), 0..4u8, any::<usize>(), 1..=255u8)
+            .prop_map(|(pick, field, at, mask)| Op::Tamper { pick, field, at, mask }),
+    ]
+}
+
+struct Sent {
+    to_bob: bool,
+    envelope: Envelope,
+    text: Vec<u8>,
+    epoch: usize,
+}
+
+fn snapshot(s: &Session) -> Vec<u8> {
+    s.to_record().as_bytes().to_vec()
+}
+
+/// Position of `key` in the sender's sequence of ratchet keys (appended if new).
+fn epoch(keys: &mut Vec<DhPublicKey>, key: DhPublicKey) -> usize {
+    match keys.iter().position(|k| *k == key) {
+        Some(i) => i,
+        None => {
+            keys.push(key);
+            keys.len() - 1
+        }
+    }
+}
+
+fn tampered(envelope: &Envelope, field: u8, at: usize, mask: u8) -> (Envelope, DecryptError) {
+    let mut wire = kaiwa_wire::net::EncryptedMessageProtocol::from(envelope);
+    let dr = wire.dr_header.as_mut().unwrap();
+    let expected = match field {
+        0 => {
+            let i = at % wire.payload.len();
+            wire.payload[i] ^= mask;
+            DecryptError::Unauthenticated
+        }
+        1 => {
+            dr.key[at % 32] ^= mask;
+            DecryptError::Unauthenticated
+        }
+        2 => {
+            dr.pn ^= u32::from(mask);
+            DecryptError::Unauthenticated
+        }
+        _ => {
+            dr.id[at % 32] ^= mask;
+            DecryptError::WrongSession
+        }
+    };
+    if let Some(x3dh) = wire.x3dh_header.as_mut() {
+        x3dh.id.clone_from(&dr.id);
+    }
+    (Envelope::try_from(wire).unwrap(), expected)
+}
+
+fn run_two_party(seed: u64, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let mut rng = rng(seed);
+    let (mut a, mut b) = pair(&mut rng);
+    let mut keys_a = Vec::new();
+    let mut keys_b = Vec::new();
+    let mut in_flight: Vec<Sent> = Vec::new();
+    let mut delivered: Vec<Sent> = Vec::new();
+    let mut counter = 0u32;
+    for op in ops {
+        match op {
+            Op::Send { from_alice } => {
+                counter += 1;
+                let text = counter.to_be_bytes().to_vec();
+                let (sender, keys) = if from_alice { (&mut a, &mut keys_a) } else { (&mut b, &mut keys_b) };
+                let envelope = sender.encrypt(&text, &mut rng).unwrap();
+                let epoch = epoch(keys, envelope.header().ratchet_key());
+                in_flight.push(Sent { to_bob: from_alice, envelope, text, epoch });
+            }
+            Op::Deliver { pick } if !in_flight.is_empty() => {
+                let sent = in_flight.remove(pick % in_flight.len());
+                let current = if sent.to_bob { keys_a.len() } else { keys_b.len() };
+                // Within the bounds: the sender has not moved on by MAX_RECEIVING_CHAINS - 1
+                // ratchet keys since (else the chain may be gone: counted as a drop).
+                if current - 1 - sent.epoch >= MAX_RECEIVING_CHAINS - 1 {
+                    continue;
+                }
+                let receiver = if sent.to_bob { &mut b } else { &mut a };
+                let plaintext = receiver.decrypt(&sent.envelope);
+                prop_assert_eq!(plaintext.as_deref().map(Vec::as_slice), Ok(sent.text.as_slice()));
+                delivered.push(sent);
+            }
+            Op::Redeliver { pick } if !delivered.is_empty() => {
+                let sent = &delivered[pick % delivered.len()];
+                let receiver = if sent.to_bob { &mut b } else { &mut a };
+                let before = snapshot(receiver);
+                prop_assert_eq!(receiver.decrypt(&sent.envelope), Err(DecryptError::Duplicate));
+                prop_assert_eq!(snapshot(receiver), before);
+            }
+            Op::Drop { pick } if !in_flight.is_empty() => {
+                in_flight.remove(pick % in_flight.len());
+            }
+            Op::Tamper { pick, field, at, mask } if !in_flight.is_empty() => {
+                let sent = &in_flight[pick % in_flight.len()];
+                let (copy, expected) = tampered(&sent.envelope, field, at, mask);
+                let receiver = if sent.to_bob { &mut b } else { &mut a };
+                let before = snapshot(receiver);
+                prop_assert_eq!(receiver.decrypt(&copy), Err(expected));
+                prop_assert_eq!(snapshot(receiver), before);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Three parties, each pair in conversation through session managers, with first
+/// messages that race each other.
+fn run_three_party(seed: u64, ops: Vec<(u8, u8, u8, usize)>) -> Result<(), TestCaseError> {
+    let mut devices: Vec<Device> =
+        (0..3).map(|i| device(seed * 10 + i, ["alice", "bob", "carol"][usize::try_from(i).unwrap()])).collect();
+    for i in 0..3 {
+        for j in 0..3 {
+            if i != j {
+                let bundle = devices[j].manager.bundle().clone();
+                let d = &mut devices[i];
+                d.manager.process_bundle(&mut d.store, &bundle).unwrap();
+            }
+        }
+    }
+    struct Flight {
+        from: usize,
+        to: usize,
+        msg: OutgoingMessage,
+        text: Vec<u8>,
+        received_by_sender_at_send: usize,
+    }
+    // received[i][j]: messages i has decrypted from j.
+    let mut received = [[0usize; 3]; 3];
+    let mut in_flight: Vec<Flight> = Vec::new();
+    let mut delivered: Vec<Flight> = Vec::new();
+    let mut counter = 0u32;
+    let mut now = 1;
+    for (kind, from, to, pick) in ops {
+        now += 1;
+        match kind % 8 {
+            0..=2 => {
+                let from = usize::from(from % 3);
+                let to = (from + 1 + usize::from(to % 2)) % 3;
+                counter += 1;
+                let text = counter.to_be_bytes().to_vec();
+                let peer = devices[to].identity();
+                let msg = devices[from].send(&peer, &text, at(now));
+                let received_by_sender_at_send = received[from][to];
+                in_flight.push(Flight { from, to, msg, text, received_by_sender_at_send });
+            }
+            3..=5 if !in_flight.is_empty() => {
+                let f = in_flight.remove(pick % in_flight.len());
+                // Within the bounds (see the two-party run).
+                if received[f.from][f.to] - f.received_by_sender_at_send >= MAX_RECEIVING_CHAINS - 1 {
+                    continue;
+                }
+                match devices[f.to].recv(&f.msg, at(now)) {
+                    Received::Message { from, plaintext } => {
+                        prop_assert_eq!(from.identity, devices[f.from].identity());
+                        prop_assert_eq!(plaintext.as_slice(), f.text.as_slice());
+                    }
+                    other => prop_assert!(false, "expected a message, got {:?}", other),
+                }
+                received[f.to][f.from] += 1;
+                delivered.push(f);
+            }
+            6 if !delivered.is_empty() => {
+                let f = &delivered[pick % delivered.len()];
+                let got = devices[f.to].recv(&f.msg, at(now));
+                prop_assert!(matches!(got, Received::Duplicate { .. }), "{:?}", got);
+            }
+            7 if !in_flight.is_empty() => {
+                in_flight.remove(pick % in_flight.len());
+            }
+            _ => {}
+        }
+    }
+    // Everyone ends up with one shared session per pair: one more exchange each way works.
+    let mut outcome = BTreeMap::new();
+    for i in 0..3 {
+        for j in 0..3 {
+            if i != j {
+                now += 1;
+                let peer = devices[j].identity();
+                let msg = devices[i].send(&peer, b"final", at(now));
+                let got = devices[j].recv(&msg, at(now));
+                prop_assert!(matches!(got, Received::Message { .. }), "{:?}", got);
+            }
+        }
+    }
+    for i in 0..3 {
+        for j in 0..3 {
+            if i != j {
+                outcome.insert((i, j), devices[i].active_session_id(&devices[j]));
+            }
+        }
+    }
+    for i in 0..3 {
+        for j in 0..3 {
+            if i < j {
+                prop_assert_eq!(outcome[&(i, j)], outcome[&(j, i)]);
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn two_parties_every_delivered_message_decrypts_once(
+        seed in any::<u64>(),
+        ops in prop::collection::vec(op(), 1..80),
+    ) {
+        run_two_party(seed, ops)?;
+    }
+
+    #[test]
+    fn three_parties_converge_and_decrypt_everything_delivered(
+        seed in 0..u64::MAX / 20,
+        ops in prop::collection::vec((any::<u8>(), any::<u8>(), any::<u8>(), any::<usize>()), 1..40),
+    ) {
+        run_three_party(seed, ops)?;
+    }
+}

@@ -1,0 +1,1 @@
+//! Self-generated known-answer vectors (placeholder, filled below).
