@@ -9,6 +9,7 @@
 //! | [`TopicScheme`] | kaiwa's content topic for every kind of traffic |
 //! | [`Autosharding`] | content topic → shard → pubsub topic |
 //! | [`Transport`] | publish, subscribe, query history, health; dyn-compatible |
+//! | [`StoreQuery`], [`StorePage`] | Store v3 queries and pages, with checked wire conversions |
 //! | [`sim`] | a seeded, deterministic, virtual-time network with faults, partitions and a store |
 //! | [`limits`] | every bound, with its reason |
 //!
@@ -59,6 +60,7 @@ mod query;
 mod scheme;
 mod sharding;
 pub mod sim;
+mod store_protocol;
 mod subscription;
 mod transport;
 
@@ -72,5 +74,6 @@ pub use scheme::{
     AccountKey, ApplicationNameError, NegotiatedTopicSecret, OrgKey, PARTITION_COUNT, TopicScheme,
 };
 pub use sharding::{Autosharding, ShardingError};
+pub use store_protocol::{StoreRequestError, StoreResponseError};
 pub use subscription::{ContentFilter, FilterError, ReceivedMessage, Subscription};
 pub use transport::{BoxFuture, Transport};
