@@ -555,6 +555,38 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        /// Any field values give a typed result, never a panic.
+        #[test]
+        fn arbitrary_entities_never_panic(
+            clock in proptest::prelude::any::<u64>(),
+            text in ".{0,16}",
+            message_type in -1i32..8,
+            content_type in -1i32..20,
+            payload_kind in 0u8..5,
+            kind in -1i32..8,
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..8),
+        ) {
+            let payload = match payload_kind {
+                0 => None,
+                1 => Some(Payload::Sticker(wire::StickerMessage { hash: text.clone(), pack: kind })),
+                2 => Some(Payload::Image(wire::ImageMessage { payload: bytes.clone(), r#type: kind, ..Default::default() })),
+                3 => Some(Payload::Audio(wire::AudioMessage { payload: bytes.clone(), r#type: kind, duration_ms: clock })),
+                _ => Some(Payload::Community(bytes.clone())),
+            };
+            let message = wire::ChatMessage {
+                clock, timestamp: clock, text: text.clone(), chat_id: text.clone(),
+                message_type, content_type, payload, ..Default::default()
+            };
+            let _ = ParsedEntity::try_from(message);
+            let reaction = wire::EmojiReaction {
+                clock, chat_id: text.clone(), message_id: text, message_type, r#type: kind, ..Default::default()
+            };
+            let _ = ParsedEntity::try_from(reaction);
+        }
+    }
+
     #[test]
     fn reactions_validate() {
         let ok = wire::EmojiReaction {

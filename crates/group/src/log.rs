@@ -253,3 +253,59 @@ impl Fold {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use kaiwa_crypto::IdentityKeyPair;
+    use rand_chacha::ChaCha20Rng;
+    use rand_chacha::rand_core::SeedableRng;
+
+    use super::*;
+
+    fn setup() -> (IdentityKeyPair, GroupId, GroupId) {
+        let key = IdentityKeyPair::generate(&mut ChaCha20Rng::seed_from_u64(1));
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let a = GroupId::generate(&key.public_key().into(), &mut rng);
+        let b = GroupId::generate(&key.public_key().into(), &mut rng);
+        (key, a, b)
+    }
+
+    #[test]
+    fn insert_and_merge_refuse_other_groups_and_change_nothing() {
+        let (key, a, b) = setup();
+        let event = VerifiedEvent::sign(&key, &b, LamportTime(1), &Event::MemberJoined).unwrap();
+        let mut log = MembershipLog::new(a.clone());
+        assert_eq!(log.insert(event.clone()), Err(InsertError::WrongGroup));
+        let mut other = MembershipLog::new(b);
+        assert_eq!(other.insert(event.clone()), Ok(Inserted::New));
+        assert_eq!(other.insert(event), Ok(Inserted::Duplicate));
+        assert_eq!(log.merge(&other), Err(InsertError::WrongGroup));
+        assert!(log.is_empty());
+        assert_eq!(log.total_bytes(), 0);
+        assert_eq!(other.len(), 1);
+    }
+
+    #[test]
+    fn room_is_bounded_by_count_and_bytes() {
+        let (_, a, _) = setup();
+        let log = MembershipLog::new(a);
+        assert!(log.has_room(MAX_EVENTS, MAX_LOG_BYTES));
+        assert!(!log.has_room(MAX_EVENTS + 1, 0));
+        assert!(!log.has_room(1, MAX_LOG_BYTES + 1));
+        assert!(!log.has_room(usize::MAX, usize::MAX));
+    }
+
+    #[test]
+    fn remove_restores_the_byte_count() {
+        let (key, a, _) = setup();
+        let event = VerifiedEvent::sign(&key, &a, LamportTime(3), &Event::MemberJoined).unwrap();
+        let mut log = MembershipLog::new(a);
+        log.insert(event.clone()).unwrap();
+        assert_eq!(log.total_bytes(), event.element().len());
+        assert_eq!(log.max_clock(), LamportTime(3));
+        log.remove(event.clock(), event.id());
+        assert!(log.is_empty());
+        assert_eq!(log.total_bytes(), 0);
+        assert_eq!(log.max_clock(), LamportTime(0));
+    }
+}
