@@ -25,7 +25,7 @@
 //! nothing sleeps, and [`SimNetwork::now_unix_nanos`] is the clock simulated applications use.
 //!
 //! Model choices, each matching the real network as closely as a test needs:
-//! - a publisher does not receive its own messages (gossipsub);
+//! - a publisher does not receive its own messages (rust-libp2p gossipsub's behaviour);
 //! - copies are not deduplicated: duplicates reach subscribers, as relay plus store can;
 //! - the store ([`NodeId::STORE`]) is a node: partitions cut it off, and it admits messages as
 //!   nwaku's archive does (timestamp within 20 s of its clock, not ephemeral), keeps each hash

@@ -16,8 +16,9 @@
 //! - `publish` returns once the message has left for the network (relay: handed to gossipsub),
 //!   with the hash [`WakuMessage::hash`] gives on that pubsub topic. It does not wait for
 //!   delivery; the message may still be lost.
-//! - A node does not receive its own publications on its subscriptions (gossipsub does not
-//!   deliver a node's own messages to it); the chat layers keep their own copies.
+//! - Whether a node's subscriptions see its own publications is up to the implementation
+//!   (rust-libp2p gossipsub does not deliver them; nim-libp2p can, with `triggerSelf`); the
+//!   simulated network never does. The chat layers keep their own copies and deduplicate.
 //! - Messages can arrive duplicated, late, out of order or never: the chat layers deduplicate
 //!   by [`MessageHash`](crate::MessageHash) and recover gaps with `query`.
 //! - `query` answers one page; [`StoreQuery::next_page`] builds the request for the next.
