@@ -64,8 +64,13 @@ impl core::fmt::Debug for Ratchet {
 
 impl Ratchet {
     /// R(0) of `sender`'s chain in the epoch keyed by `epoch_key`.
-    pub(crate) fn seed(epoch_key: &SymmetricKey, group: &GroupId, epoch: Epoch, sender: &[u8; 32]) -> Self {
-        let mut info = Vec::with_capacity(SENDER_CHAIN_INFO.len() + 4 + 32);
+    pub(crate) fn seed(
+        epoch_key: &SymmetricKey,
+        group: &GroupId,
+        epoch: Epoch,
+        sender: &[u8; 32],
+    ) -> Self {
+        let mut info = Vec::with_capacity(SENDER_CHAIN_INFO.len().saturating_add(36));
         info.extend_from_slice(SENDER_CHAIN_INFO);
         info.extend_from_slice(&epoch.0.to_be_bytes());
         info.extend_from_slice(sender);
@@ -118,8 +123,7 @@ impl Ratchet {
         if target < self.counter {
             return false;
         }
-        for j in 0..4usize {
-            let shift = u32::try_from(8 * (3 - j)).unwrap_or(0);
+        for (j, shift) in [(0usize, 24u32), (1, 16), (2, 8), (3, 0)] {
             let mask = u32::MAX.checked_shl(shift).unwrap_or(0);
             let steps = (target >> shift).wrapping_sub(self.counter >> shift) & 0xff;
             if steps == 0 {
@@ -159,18 +163,23 @@ mod tests {
 
     fn seeded() -> Ratchet {
         let mut key = [7u8; 32];
-        Ratchet::seed(&SymmetricKey::from_secret_bytes(&mut key), &GroupId::from_slice(&[1; 32]).unwrap(), Epoch(1), &[2; 32])
+        Ratchet::seed(
+            &SymmetricKey::from_secret_bytes(&mut key),
+            &GroupId::from_slice(&[1; 32]).unwrap(),
+            Epoch(1),
+            &[2; 32],
+        )
     }
 
     /// Reference: one step at a time with Megolm's single-step rule.
     fn step_by_step(r: &mut Ratchet, target: u32) {
         while r.counter < target {
             let next = r.counter + 1;
-            let h = if next % (1 << 24) == 0 {
+            let h = if next.is_multiple_of(1 << 24) {
                 0
-            } else if next % (1 << 16) == 0 {
+            } else if next.is_multiple_of(1 << 16) {
                 1
-            } else if next % (1 << 8) == 0 {
+            } else if next.is_multiple_of(1 << 8) {
                 2
             } else {
                 3

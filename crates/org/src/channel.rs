@@ -31,7 +31,9 @@
 //! flag; refuse a banned or non-member sender; verify the signature with `verify_strict`; only
 //! then derive the key and open the AEAD; only after that change any state.
 
-use kaiwa_crypto::{Aes256GcmKey, IdentityKeyPair, IdentityPublicKey, Nonce, Signature, SymmetricKey, Zeroizing};
+use kaiwa_crypto::{
+    Aes256GcmKey, IdentityKeyPair, IdentityPublicKey, Nonce, Signature, SymmetricKey, Zeroizing,
+};
 use kaiwa_wire::net as wire;
 use prost::Message as _;
 
@@ -220,7 +222,11 @@ impl Received {
             (None, None) => sender
                 .verify_parts(
                     &PUBLIC_CHANNEL_MESSAGE_CONTEXT,
-                    &[self.header.channel_group.as_bytes(), self.header.sender.as_bytes(), &self.body],
+                    &[
+                        self.header.channel_group.as_bytes(),
+                        self.header.sender.as_bytes(),
+                        &self.body,
+                    ],
                     &self.signature,
                 )
                 .is_ok(),

@@ -191,7 +191,11 @@ impl Channel {
 
     /// A private channel with its own member list (and so its own key epochs).
     #[must_use]
-    pub fn private(name: &str, access: Access, members: impl IntoIterator<Item = MemberId>) -> Self {
+    pub fn private(
+        name: &str,
+        access: Access,
+        members: impl IntoIterator<Item = MemberId>,
+    ) -> Self {
         Self {
             members: members.into_iter().map(|m| (m, BTreeSet::new())).collect(),
             permissions: Permissions { ens_only: false, private: true, access },
@@ -323,7 +327,8 @@ impl Description {
     /// channel's own member list if it has one.
     #[must_use]
     pub fn is_channel_member(&self, channel: &Channel, member: &MemberId) -> bool {
-        self.is_member(member) && (!channel.has_own_members() || channel.members.contains_key(member))
+        self.is_member(member)
+            && (!channel.has_own_members() || channel.members.contains_key(member))
     }
 
     /// Checks every rule of the module doc except those on the wire syntax.
@@ -364,10 +369,10 @@ impl Description {
             if !channel.has_own_members() && !channel.members.is_empty() {
                 return Err(DecodeError::Inconsistent { rule: "member list on a public channel" });
             }
-            if let Some(category) = &channel.category {
-                if !self.categories.contains_key(category) {
-                    return Err(DecodeError::Inconsistent { rule: "chat in an unknown category" });
-                }
+            if let Some(category) = &channel.category
+                && !self.categories.contains_key(category)
+            {
+                return Err(DecodeError::Inconsistent { rule: "chat in an unknown category" });
             }
             for (member, roles) in &channel.members {
                 bound("roles", roles.len(), MAX_ROLES)?;
@@ -447,9 +452,15 @@ fn access_to_wire(access: Access) -> i32 {
     }
 }
 
-fn permissions_from_wire(p: Option<wire::OrganizationPermissions>) -> Result<Permissions, DecodeError> {
+fn permissions_from_wire(
+    p: Option<wire::OrganizationPermissions>,
+) -> Result<Permissions, DecodeError> {
     let p = p.ok_or(DecodeError::Missing { field: "permissions" })?;
-    Ok(Permissions { ens_only: p.ens_only, private: p.private, access: access_from_wire(p.access)? })
+    Ok(Permissions {
+        ens_only: p.ens_only,
+        private: p.private,
+        access: access_from_wire(p.access)?,
+    })
 }
 
 fn permissions_to_wire(p: &Permissions) -> wire::OrganizationPermissions {
@@ -544,9 +555,14 @@ impl TryFrom<wire::OrganizationDescription> for Description {
         bound("categories", msg.categories.len(), MAX_CATEGORIES)?;
         bound("tags", msg.tags.len(), MAX_TAGS)?;
         let org = OrgId::from_slice("organization_id", &msg.organization_id)?;
-        let request_dh_key = DhPublicKey::try_from(msg.request_dh_key.as_slice()).map_err(|_| {
-            DecodeError::Length { field: "request_dh_key", expected: 32, actual: msg.request_dh_key.len() }
-        })?;
+        let request_dh_key =
+            DhPublicKey::try_from(msg.request_dh_key.as_slice()).map_err(|_| {
+                DecodeError::Length {
+                    field: "request_dh_key",
+                    expected: 32,
+                    actual: msg.request_dh_key.len(),
+                }
+            })?;
         if msg.member_dh_keys.len() != msg.members.len() {
             return Err(DecodeError::Inconsistent { rule: "member_dh_keys differ from members" });
         }
@@ -554,11 +570,13 @@ impl TryFrom<wire::OrganizationDescription> for Description {
         let mut members = BTreeMap::new();
         // Both maps are sorted by the same text keys, so equal key sets pair up in order.
         for (text, member) in msg.members {
-            let (dh_text, dh) = dh_keys.next().ok_or(DecodeError::Inconsistent {
-                rule: "member_dh_keys differ from members",
-            })?;
+            let (dh_text, dh) = dh_keys
+                .next()
+                .ok_or(DecodeError::Inconsistent { rule: "member_dh_keys differ from members" })?;
             if dh_text != text {
-                return Err(DecodeError::Inconsistent { rule: "member_dh_keys differ from members" });
+                return Err(DecodeError::Inconsistent {
+                    rule: "member_dh_keys differ from members",
+                });
             }
             let id = MemberId::from_text("members", &text)?;
             let dh_key = DhPublicKey::try_from(dh.as_slice()).map_err(|_| DecodeError::Length {
@@ -588,8 +606,10 @@ impl TryFrom<wire::OrganizationDescription> for Description {
             bound("chat members", chat.members.len(), MAX_MEMBERS)?;
             let mut chat_members = BTreeMap::new();
             for (text, member) in chat.members {
-                chat_members
-                    .insert(MemberId::from_text("chat.members", &text)?, roles_from_wire(&member.roles)?);
+                chat_members.insert(
+                    MemberId::from_text("chat.members", &text)?,
+                    roles_from_wire(&member.roles)?,
+                );
             }
             let category = if chat.category_id.is_empty() {
                 None
@@ -636,7 +656,11 @@ impl From<&Description> for wire::OrganizationDescription {
     fn from(d: &Description) -> Self {
         Self {
             clock: d.clock.0,
-            members: d.members.iter().map(|(id, m)| (id.to_text(), roles_to_wire(&m.roles))).collect(),
+            members: d
+                .members
+                .iter()
+                .map(|(id, m)| (id.to_text(), roles_to_wire(&m.roles)))
+                .collect(),
             permissions: Some(permissions_to_wire(&d.permissions)),
             identity: Some(identity_to_wire(&d.identity)),
             chats: d
@@ -653,7 +677,11 @@ impl From<&Description> for wire::OrganizationDescription {
                                 .collect(),
                             permissions: Some(permissions_to_wire(&c.permissions)),
                             identity: Some(identity_to_wire(&c.identity)),
-                            category_id: c.category.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default(),
+                            category_id: c
+                                .category
+                                .as_ref()
+                                .map(|c| c.as_str().to_owned())
+                                .unwrap_or_default(),
                             position: c.position,
                         },
                     )
@@ -702,7 +730,8 @@ impl SignedDescription {
     /// Signs `description` with the organization key (owner side).
     pub(crate) fn sign(org_key: &IdentityKeyPair, description: Description) -> Self {
         let payload = description.to_wire().encode_to_vec();
-        let bytes = envelope::sign(org_key, &DESCRIPTION_CONTEXT, Type::OrganizationDescription, payload);
+        let bytes =
+            envelope::sign(org_key, &DESCRIPTION_CONTEXT, Type::OrganizationDescription, payload);
         Self { description, bytes }
     }
 
@@ -721,10 +750,11 @@ impl SignedDescription {
             .into());
         }
         let envelope = UnverifiedEnvelope::decode(bytes, Type::OrganizationDescription)?;
-        let payload = envelope.verify(org.public_key(), &DESCRIPTION_CONTEXT).map_err(|e| match e {
-            EnvelopeError::Decode(d) => DescriptionError::Decode(d),
-            EnvelopeError::Unauthenticated => DescriptionError::Unauthenticated,
-        })?;
+        let payload =
+            envelope.verify(org.public_key(), &DESCRIPTION_CONTEXT).map_err(|e| match e {
+                EnvelopeError::Decode(d) => DescriptionError::Decode(d),
+                EnvelopeError::Unauthenticated => DescriptionError::Unauthenticated,
+            })?;
         let description = Description::decode_payload(&payload)?;
         if description.org != *org {
             return Err(DescriptionError::Unauthenticated);

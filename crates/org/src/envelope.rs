@@ -34,8 +34,7 @@ pub const REQUEST_CONTEXT: SignatureContext = SignatureContext::new(b"kaiwa/org/
 /// Context of responses to join requests, signed by the organization key.
 pub const RESPONSE_CONTEXT: SignatureContext = SignatureContext::new(b"kaiwa/org/response/v1");
 /// Context of invitations, signed by the organization key.
-pub const INVITATION_CONTEXT: SignatureContext =
-    SignatureContext::new(b"kaiwa/org/invitation/v1");
+pub const INVITATION_CONTEXT: SignatureContext = SignatureContext::new(b"kaiwa/org/invitation/v1");
 /// Context of kick notices, signed by the organization key.
 pub const KICKED_CONTEXT: SignatureContext = SignatureContext::new(b"kaiwa/org/user-kicked/v1");
 /// Context of encrypted channel messages, signed by the sender.
@@ -119,8 +118,8 @@ impl UnverifiedEnvelope {
         if self.message.author.as_slice() != expected.as_bytes() {
             return Err(EnvelopeError::Unauthenticated);
         }
-        let signature =
-            Signature::try_from(self.message.signature.as_slice()).map_err(|_| EnvelopeError::Unauthenticated)?;
+        let signature = Signature::try_from(self.message.signature.as_slice())
+            .map_err(|_| EnvelopeError::Unauthenticated)?;
         let kind = self.message.r#type.to_be_bytes();
         expected
             .verify_parts(context, &[&kind, &self.message.payload], &signature)

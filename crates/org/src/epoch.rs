@@ -188,7 +188,12 @@ mod tests {
         assert_ne!(key.key_id(&g1, Epoch(1)), key.key_id(&g1, Epoch(2)));
         assert_eq!(format!("{key:?}"), "EpochKey(..)");
         // The id is not a plain hash of the key.
-        let raw = kaiwa_crypto::sha256_parts(&[crate::id::KEY_ID_CONTEXT, g1.as_bytes(), &1u32.to_be_bytes(), &[1u8; 32]]);
+        let raw = kaiwa_crypto::sha256_parts(&[
+            crate::id::KEY_ID_CONTEXT,
+            g1.as_bytes(),
+            &1u32.to_be_bytes(),
+            &[1u8; 32],
+        ]);
         assert_ne!(key.key_id(&g1, Epoch(1)).as_bytes(), raw.as_bytes());
     }
 

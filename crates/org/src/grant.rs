@@ -59,8 +59,8 @@ impl SignedGrant {
         }
         .encode_to_vec();
         let signature = org_key.sign(&GRANT_CONTEXT, &body);
-        let bytes =
-            wire::SignedGrant { grant: body, signature: signature.as_bytes().to_vec() }.encode_to_vec();
+        let bytes = wire::SignedGrant { grant: body, signature: signature.as_bytes().to_vec() }
+            .encode_to_vec();
         Self { grant, bytes }
     }
 
@@ -98,7 +98,8 @@ impl SignedGrant {
         if now_ms >= body.expires {
             return Err(GrantError::Expired { expires_ms: body.expires, now_ms });
         }
-        let channel = if body.chat_id.is_empty() { None } else { Some(ChannelId::new(&body.chat_id)?) };
+        let channel =
+            if body.chat_id.is_empty() { None } else { Some(ChannelId::new(&body.chat_id)?) };
         Ok(Self {
             grant: Grant {
                 org: *org,

@@ -106,7 +106,8 @@ impl MemberId {
     /// [`DecodeError::Field`] if the bytes are not a valid key (such a member can sign
     /// nothing).
     pub fn public_key(&self) -> Result<IdentityPublicKey, DecodeError> {
-        IdentityPublicKey::from_bytes(&self.0).map_err(|_| DecodeError::Field { field: "member_id" })
+        IdentityPublicKey::from_bytes(&self.0)
+            .map_err(|_| DecodeError::Field { field: "member_id" })
     }
 
     /// Parses 32 bytes of unchecked length.
@@ -127,7 +128,9 @@ impl MemberId {
     /// [`DecodeError::Field`] for any other text.
     pub fn from_text(field: &'static str, text: &str) -> Result<Self, DecodeError> {
         let digits = text.strip_prefix("0x").ok_or(DecodeError::Field { field })?;
-        if digits.len() != 64 || !digits.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if digits.len() != 64
+            || !digits.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(DecodeError::Field { field });
         }
         let mut bytes = [0u8; 32];

@@ -162,7 +162,8 @@ pub struct Organization {
 
 impl core::fmt::Debug for Organization {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let Self { org_key: _, request_key: _, signed, epochs, pending, grants, arrivals: _ } = self;
+        let Self { org_key: _, request_key: _, signed, epochs, pending, grants, arrivals: _ } =
+            self;
         f.debug_struct("Organization")
             .field("org", signed.description().org())
             .field("clock", &signed.description().clock())
@@ -215,11 +216,8 @@ fn key_groups(d: &Description) -> BTreeMap<GroupId, BTreeMap<MemberId, DhPublicK
         d.members.iter().map(|(id, m)| (*id, m.dh_key)).collect();
     for (id, channel) in &d.channels {
         if channel.has_own_members() {
-            let members = channel
-                .members
-                .keys()
-                .filter_map(|m| all.get(m).map(|k| (*m, *k)))
-                .collect();
+            let members =
+                channel.members.keys().filter_map(|m| all.get(m).map(|k| (*m, *k))).collect();
             groups.insert(GroupId::channel(&d.org, id), members);
         }
     }
@@ -315,7 +313,12 @@ impl Organization {
         &self.pending
     }
 
-    fn authorize(&self, actor: &Actor, power: Option<Role>, action: &'static str) -> Result<(), FlowError> {
+    fn authorize(
+        &self,
+        actor: &Actor,
+        power: Option<Role>,
+        action: &'static str,
+    ) -> Result<(), FlowError> {
         match (actor, power) {
             (Actor::Owner, _) => Ok(()),
             (Actor::Member(m), Some(role)) if self.description().has_role(m, role) => Ok(()),
@@ -336,14 +339,24 @@ impl Organization {
         let mut rekeys = Vec::new();
         let mut epochs = BTreeMap::new();
         for (group, members) in key_groups(&next) {
-            let changed = old_groups.get(&group) != Some(&members) || !self.epochs.contains_key(&group);
+            let changed =
+                old_groups.get(&group) != Some(&members) || !self.epochs.contains_key(&group);
             if !changed {
                 continue;
             }
-            let epoch = self.epochs.get(&group).map_or(Epoch(1), |e| Epoch(e.epoch.0.saturating_add(1)));
+            let epoch =
+                self.epochs.get(&group).map_or(Epoch(1), |e| Epoch(e.epoch.0.saturating_add(1)));
             let key = EpochKey::generate(rng);
             let recipients: Vec<DhPublicKey> = members.values().copied().collect();
-            rekeys.extend(rekey::build(&self.org_key, &group, epoch, &key, &recipients, now_ms, rng)?);
+            rekeys.extend(rekey::build(
+                &self.org_key,
+                &group,
+                epoch,
+                &key,
+                &recipients,
+                now_ms,
+                rng,
+            )?);
             epochs.insert(group, OwnerEpoch { epoch, key, created_ms: now_ms });
         }
         let signed = SignedDescription::sign(&self.org_key, next);
@@ -407,33 +420,38 @@ impl Organization {
                 if description.is_member(&requester) {
                     return Err(RequestError::AlreadyMember);
                 }
-                if let Some(c) = &channel {
-                    if !description.channels.contains_key(c) {
-                        return Err(FlowError::UnknownChannel.into());
-                    }
+                if let Some(c) = &channel
+                    && !description.channels.contains_key(c)
+                {
+                    return Err(FlowError::UnknownChannel.into());
                 }
-                if let Some(old) = self.pending.get(&requester) {
-                    if clock <= old.clock {
-                        return Err(RequestError::Stale { stored: old.clock.0, received: clock.0 });
-                    }
+                if let Some(old) = self.pending.get(&requester)
+                    && clock <= old.clock
+                {
+                    return Err(RequestError::Stale { stored: old.clock.0, received: clock.0 });
                 }
                 let keys = MemberKeys { id: requester, dh_key };
                 let invited = match &invitation_grant {
                     Some(bytes) => {
-                        self.check_invitation(bytes, &requester, now_ms).map_err(RequestError::Grant)?;
+                        self.check_invitation(bytes, &requester, now_ms)
+                            .map_err(RequestError::Grant)?;
                         true
                     }
                     None => false,
                 };
-                let request = PendingRequest { keys, clock, channel, display_name, arrival: self.arrivals };
+                let request =
+                    PendingRequest { keys, clock, channel, display_name, arrival: self.arrivals };
                 match (invited, description.permissions.access) {
                     (true, _) | (false, Access::NoMembership) => {
                         Ok(RequestOutcome::Accepted(self.admit(request, now_ms, rng)?))
                     }
                     (false, Access::InvitationOnly) => Err(RequestError::InvitationRequired),
                     (false, Access::OnRequest) => {
-                        if self.pending.len() >= MAX_PENDING_REQUESTS && !self.pending.contains_key(&requester) {
-                            let oldest = self.pending.iter().min_by_key(|(_, p)| p.arrival).map(|(m, _)| *m);
+                        if self.pending.len() >= MAX_PENDING_REQUESTS
+                            && !self.pending.contains_key(&requester)
+                        {
+                            let oldest =
+                                self.pending.iter().min_by_key(|(_, p)| p.arrival).map(|(m, _)| *m);
                             if let Some(oldest) = oldest {
                                 self.pending.remove(&oldest);
                             }
@@ -467,7 +485,12 @@ impl Organization {
 
     /// Verifies an invitation grant presented by `member`: org signature, member, expiry, and
     /// still on record (not revoked).
-    fn check_invitation(&self, bytes: &[u8], member: &MemberId, now_ms: u64) -> Result<(), GrantError> {
+    fn check_invitation(
+        &self,
+        bytes: &[u8],
+        member: &MemberId,
+        now_ms: u64,
+    ) -> Result<(), GrantError> {
         let grant = SignedGrant::verify(bytes, &self.id(), member, now_ms)?;
         match self.grants.get(member) {
             Some(clock) if *clock == grant.grant().clock => Ok(()),
@@ -505,8 +528,14 @@ impl Organization {
                 expires_ms: now_ms.saturating_add(GRANT_VALIDITY_MS),
             },
         );
-        let response =
-            request::seal_response(&self.org_key, &keys.id, &keys.dh_key, clock, Some((&grant, &plan.signed)), rng)?;
+        let response = request::seal_response(
+            &self.org_key,
+            &keys.id,
+            &keys.dh_key,
+            clock,
+            Some((&grant, &plan.signed)),
+            rng,
+        )?;
         let update = self.commit(plan);
         self.grants.remove(&keys.id);
         Ok(Admission { member: keys.id, update, response })
@@ -580,10 +609,10 @@ impl Organization {
         if description.is_member(member) {
             return Err(FlowError::AlreadyMember);
         }
-        if let Some(c) = channel {
-            if !description.channels.contains_key(c) {
-                return Err(FlowError::UnknownChannel);
-            }
+        if let Some(c) = channel
+            && !description.channels.contains_key(c)
+        {
+            return Err(FlowError::UnknownChannel);
         }
         let clock = description.clock.next(now_ms);
         let grant = SignedGrant::issue(
@@ -676,6 +705,34 @@ impl Organization {
         })
     }
 
+    /// Adds many members at once, with one description and one re-key (importing an existing
+    /// community). Owner only.
+    ///
+    /// # Errors
+    /// [`FlowError::NotAuthorized`], [`FlowError::Banned`], [`FlowError::AlreadyMember`],
+    /// [`FlowError::InvalidDhKey`], or a description bound.
+    pub fn add_members<R: CryptoRng + ?Sized>(
+        &mut self,
+        actor: &Actor,
+        members: &[MemberKeys],
+        now_ms: u64,
+        rng: &mut R,
+    ) -> Result<Update, FlowError> {
+        self.authorize(actor, None, "add members")?;
+        self.change(now_ms, rng, |d| {
+            for keys in members {
+                if d.banned.contains(&keys.id) {
+                    return Err(FlowError::Banned);
+                }
+                let member = Member { roles: BTreeSet::new(), dh_key: keys.dh_key };
+                if d.members.insert(keys.id, member).is_some() {
+                    return Err(FlowError::AlreadyMember);
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Sets a member's roles. Owner only.
     ///
     /// # Errors
@@ -749,7 +806,9 @@ impl Organization {
         rng: &mut R,
     ) -> Result<Update, FlowError> {
         self.authorize(actor, None, "delete channels")?;
-        self.change(now_ms, rng, |d| d.channels.remove(id).map(|_| ()).ok_or(FlowError::UnknownChannel))
+        self.change(now_ms, rng, |d| {
+            d.channels.remove(id).map(|_| ()).ok_or(FlowError::UnknownChannel)
+        })
     }
 
     /// Creates a category. Owner only.
@@ -917,7 +976,11 @@ impl Organization {
     ///
     /// # Errors
     /// [`FlowError::InvalidDhKey`] if a member key cannot be wrapped to.
-    pub fn rekey_expired<R: CryptoRng + ?Sized>(&mut self, now_ms: u64, rng: &mut R) -> Result<Update, FlowError> {
+    pub fn rekey_expired<R: CryptoRng + ?Sized>(
+        &mut self,
+        now_ms: u64,
+        rng: &mut R,
+    ) -> Result<Update, FlowError> {
         self.rekey_where(now_ms, rng, |e| now_ms.saturating_sub(e.created_ms) >= REKEY_INTERVAL_MS)
     }
 
@@ -925,7 +988,11 @@ impl Organization {
     ///
     /// # Errors
     /// [`FlowError::InvalidDhKey`] if a member key cannot be wrapped to.
-    pub fn rekey_all<R: CryptoRng + ?Sized>(&mut self, now_ms: u64, rng: &mut R) -> Result<Update, FlowError> {
+    pub fn rekey_all<R: CryptoRng + ?Sized>(
+        &mut self,
+        now_ms: u64,
+        rng: &mut R,
+    ) -> Result<Update, FlowError> {
         self.rekey_where(now_ms, rng, |_| true)
     }
 
@@ -946,7 +1013,15 @@ impl Organization {
             let epoch = Epoch(current.epoch.0.saturating_add(1));
             let key = EpochKey::generate(rng);
             let recipients: Vec<DhPublicKey> = members.values().copied().collect();
-            rekeys.extend(rekey::build(&self.org_key, &group, epoch, &key, &recipients, now_ms, rng)?);
+            rekeys.extend(rekey::build(
+                &self.org_key,
+                &group,
+                epoch,
+                &key,
+                &recipients,
+                now_ms,
+                rng,
+            )?);
             fresh.push((group, OwnerEpoch { epoch, key, created_ms: now_ms }));
         }
         self.epochs.extend(fresh);
@@ -973,7 +1048,15 @@ impl Organization {
                 continue;
             }
             if let Some(e) = self.epochs.get(&group) {
-                messages.extend(rekey::build(&self.org_key, &group, e.epoch, &e.key, &[dh], now_ms, rng)?);
+                messages.extend(rekey::build(
+                    &self.org_key,
+                    &group,
+                    e.epoch,
+                    &e.key,
+                    &[dh],
+                    now_ms,
+                    rng,
+                )?);
             }
         }
         Ok(messages)

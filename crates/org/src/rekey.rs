@@ -81,10 +81,11 @@ pub(crate) fn build<R: kaiwa_crypto::CryptoRng + ?Sized>(
         let mut sealer = MultiRecipientSealer::new(&REKEY_WRAP_LABEL, rng);
         let mut entries = Vec::with_capacity(chunk.len());
         for recipient in chunk {
-            let entry = sealer.wrap_key(recipient, &aad, key.expose_secret()).map_err(|e| match e {
-                SealedBoxError::InvalidRecipient => FlowError::InvalidDhKey,
-                _ => FlowError::Internal("key wrap failed"),
-            })?;
+            let entry =
+                sealer.wrap_key(recipient, &aad, key.expose_secret()).map_err(|e| match e {
+                    SealedBoxError::InvalidRecipient => FlowError::InvalidDhKey,
+                    _ => FlowError::Internal("key wrap failed"),
+                })?;
             entries.push(entry.to_bytes());
         }
         entries.sort_unstable();
@@ -98,7 +99,12 @@ pub(crate) fn build<R: kaiwa_crypto::CryptoRng + ?Sized>(
             parts,
             timestamp: timestamp_ms,
         };
-        messages.push(envelope::sign(org_key, &REKEY_CONTEXT, Type::OrganizationRekey, message.encode_to_vec()));
+        messages.push(envelope::sign(
+            org_key,
+            &REKEY_CONTEXT,
+            Type::OrganizationRekey,
+            message.encode_to_vec(),
+        ));
     }
     Ok(messages)
 }
@@ -150,7 +156,11 @@ impl VerifiedRekey {
             .into());
         }
         let ephemeral = DhPublicKey::try_from(msg.ephemeral_key.as_slice()).map_err(|_| {
-            DecodeError::Length { field: "ephemeral_key", expected: 32, actual: msg.ephemeral_key.len() }
+            DecodeError::Length {
+                field: "ephemeral_key",
+                expected: 32,
+                actual: msg.ephemeral_key.len(),
+            }
         })?;
         Ok(Self {
             group: GroupId::from_slice(&msg.group_id)?,
@@ -238,10 +248,15 @@ mod tests {
         let member = DhKeyPair::generate(&mut rng);
         let key = EpochKey::generate(&mut rng);
         let forged =
-            build(&impostor, &org.group(), Epoch(1), &key, &[member.public_key()], 0, &mut rng).unwrap();
-        assert_eq!(VerifiedRekey::verify(&org, &forged[0]).err(), Some(RekeyError::Unauthenticated));
+            build(&impostor, &org.group(), Epoch(1), &key, &[member.public_key()], 0, &mut rng)
+                .unwrap();
+        assert_eq!(
+            VerifiedRekey::verify(&org, &forged[0]).err(),
+            Some(RekeyError::Unauthenticated)
+        );
         let genuine =
-            build(&org_key, &org.group(), Epoch(1), &key, &[member.public_key()], 0, &mut rng).unwrap();
+            build(&org_key, &org.group(), Epoch(1), &key, &[member.public_key()], 0, &mut rng)
+                .unwrap();
         let mut bytes = genuine[0].clone();
         let n = bytes.len();
         bytes[n / 2] ^= 0x40;

@@ -161,8 +161,11 @@ pub(crate) fn seal_leave(
     clock: LamportTime,
     rng: &mut (impl kaiwa_crypto::CryptoRng + ?Sized),
 ) -> Result<Vec<u8>, FlowError> {
-    let payload = wire::OrganizationRequestToLeave { clock: clock.0, organization_id: org.as_bytes().to_vec() }
-        .encode_to_vec();
+    let payload = wire::OrganizationRequestToLeave {
+        clock: clock.0,
+        organization_id: org.as_bytes().to_vec(),
+    }
+    .encode_to_vec();
     seal_signed(me, org, request_key, Type::OrganizationRequestToLeave, payload, rng)
 }
 
@@ -231,12 +234,14 @@ pub(crate) fn open_request(
                 clock: LamportTime(msg.clock),
                 channel,
                 display_name: msg.display_name,
-                invitation_grant: (!msg.invitation_grant.is_empty()).then_some(msg.invitation_grant),
+                invitation_grant: (!msg.invitation_grant.is_empty())
+                    .then_some(msg.invitation_grant),
             })
         }
         Type::OrganizationCancelRequestToJoin => {
-            let msg = wire::OrganizationCancelRequestToJoin::decode(payload.as_slice())
-                .map_err(|_| DecodeError::Protobuf { message: "OrganizationCancelRequestToJoin" })?;
+            let msg = wire::OrganizationCancelRequestToJoin::decode(payload.as_slice()).map_err(
+                |_| DecodeError::Protobuf { message: "OrganizationCancelRequestToJoin" },
+            )?;
             check_org(&msg.organization_id, org)?;
             Ok(Request::Cancel { requester, clock: LamportTime(msg.clock) })
         }
@@ -286,8 +291,12 @@ pub(crate) fn seal_response(
         organization_description: accepted.map(|(_, d)| embeddable(d)).unwrap_or_default(),
     }
     .encode_to_vec();
-    let signed =
-        envelope::sign(org_key, &RESPONSE_CONTEXT, Type::OrganizationRequestToJoinResponse, payload);
+    let signed = envelope::sign(
+        org_key,
+        &RESPONSE_CONTEXT,
+        Type::OrganizationRequestToJoinResponse,
+        payload,
+    );
     seal_box(member_dh, &RESPONSE_SEAL_LABEL, &response_aad(&org, member), &signed, rng).map_err(
         |e| match e {
             SealedBoxError::InvalidRecipient => FlowError::InvalidDhKey,
@@ -351,7 +360,8 @@ pub(crate) fn open_response(
         accepted: msg.accepted,
         clock: LamportTime(msg.clock),
         grant,
-        description: (!msg.organization_description.is_empty()).then_some(msg.organization_description),
+        description: (!msg.organization_description.is_empty())
+            .then_some(msg.organization_description),
     })
 }
 
@@ -406,11 +416,13 @@ impl Invitation {
         if msg.public_key.as_slice() != org.as_bytes() {
             return Err(ResponseError::Unauthenticated);
         }
-        let grant = SignedGrant::verify(&msg.grant, &org, me, now_ms).map_err(ResponseError::Grant)?;
+        let grant =
+            SignedGrant::verify(&msg.grant, &org, me, now_ms).map_err(ResponseError::Grant)?;
         Ok(Self {
             org,
             grant,
-            description: (!msg.organization_description.is_empty()).then_some(msg.organization_description),
+            description: (!msg.organization_description.is_empty())
+                .then_some(msg.organization_description),
         })
     }
 

@@ -136,10 +136,10 @@ impl Reassembler {
         bytes: &[u8],
     ) -> Result<Progress, DescriptionError> {
         let segment = verify_segment(org, bytes)?;
-        if let Some(stored) = stored_clock {
-            if segment.clock <= stored {
-                return Err(DescriptionError::Stale { stored, received: segment.clock });
-            }
+        if let Some(stored) = stored_clock
+            && segment.clock <= stored
+        {
+            return Err(DescriptionError::Stale { stored, received: segment.clock });
         }
         let key = (segment.clock, segment.digest);
         let existing = self.pending.get(&key);
@@ -147,15 +147,16 @@ impl Reassembler {
             if p.count != segment.count {
                 return Err(DecodeError::Inconsistent { rule: "segment count changed" }.into());
             }
-            if let Some(chunk) = p.chunks.get(&segment.index) {
-                if *chunk != segment.chunk {
-                    return Err(DecodeError::Inconsistent { rule: "segment chunk changed" }.into());
-                }
+            if let Some(chunk) = p.chunks.get(&segment.index)
+                && *chunk != segment.chunk
+            {
+                return Err(DecodeError::Inconsistent { rule: "segment chunk changed" }.into());
             }
         }
         let already = existing.map_or(0, |p| p.bytes);
         let is_new_chunk = existing.is_none_or(|p| !p.chunks.contains_key(&segment.index));
-        let total = if is_new_chunk { already.saturating_add(segment.chunk.len()) } else { already };
+        let total =
+            if is_new_chunk { already.saturating_add(segment.chunk.len()) } else { already };
         if total > MAX_DESCRIPTION_BYTES {
             return Err(DecodeError::TooMany {
                 what: "description bytes",
@@ -165,20 +166,21 @@ impl Reassembler {
             .into());
         }
         // Authenticated and in bounds: commit.
-        if !self.pending.contains_key(&key) && self.pending.len() >= MAX_PENDING_REASSEMBLIES {
-            if let Some(lowest) = self.pending.keys().next().copied() {
-                if lowest < key {
-                    self.pending.remove(&lowest);
-                } else {
-                    // Older than everything in flight: not worth a slot.
-                    return Err(DescriptionError::Stale { stored: lowest.0, received: key.0 });
-                }
+        if !self.pending.contains_key(&key)
+            && self.pending.len() >= MAX_PENDING_REASSEMBLIES
+            && let Some(lowest) = self.pending.keys().next().copied()
+        {
+            if lowest < key {
+                self.pending.remove(&lowest);
+            } else {
+                // Older than everything in flight: not worth a slot.
+                return Err(DescriptionError::Stale { stored: lowest.0, received: key.0 });
             }
         }
-        let entry = self.pending.entry(key).or_insert_with(|| Pending {
-            count: segment.count,
-            ..Pending::default()
-        });
+        let entry = self
+            .pending
+            .entry(key)
+            .or_insert_with(|| Pending { count: segment.count, ..Pending::default() });
         entry.chunks.entry(segment.index).or_insert(segment.chunk);
         entry.bytes = total;
         let received = u32::try_from(entry.chunks.len()).unwrap_or(u32::MAX);

@@ -87,13 +87,21 @@ pub trait OrgStore {
     ///
     /// # Errors
     /// The store's own failures.
-    fn store_organization(&mut self, org: &OrgId, record: &OrganizationRecord) -> Result<(), Self::Error>;
+    fn store_organization(
+        &mut self,
+        org: &OrgId,
+        record: &OrganizationRecord,
+    ) -> Result<(), Self::Error>;
 
     /// Loads `member`'s view of `org`.
     ///
     /// # Errors
     /// The store's own failures.
-    fn load_view(&self, org: &OrgId, member: &MemberId) -> Result<Option<OrganizationViewRecord>, Self::Error>;
+    fn load_view(
+        &self,
+        org: &OrgId,
+        member: &MemberId,
+    ) -> Result<Option<OrganizationViewRecord>, Self::Error>;
 
     /// Stores (replaces) `member`'s view of `org`.
     ///
@@ -131,12 +139,20 @@ impl OrgStore for InMemoryOrgStore {
         Ok(self.organizations.get(org).map(|b| OrganizationRecord::from_bytes(b.to_vec())))
     }
 
-    fn store_organization(&mut self, org: &OrgId, record: &OrganizationRecord) -> Result<(), Infallible> {
+    fn store_organization(
+        &mut self,
+        org: &OrgId,
+        record: &OrganizationRecord,
+    ) -> Result<(), Infallible> {
         self.organizations.insert(*org, Zeroizing::new(record.expose_secret().to_vec()));
         Ok(())
     }
 
-    fn load_view(&self, org: &OrgId, member: &MemberId) -> Result<Option<OrganizationViewRecord>, Infallible> {
+    fn load_view(
+        &self,
+        org: &OrgId,
+        member: &MemberId,
+    ) -> Result<Option<OrganizationViewRecord>, Infallible> {
         Ok(self.views.get(&(*org, *member)).map(|b| OrganizationViewRecord::from_bytes(b.to_vec())))
     }
 
@@ -167,7 +183,11 @@ fn description_of(org: &OrgId, bytes: &[u8]) -> Result<SignedDescription, Decode
     })
 }
 
-fn chain_to_record(channel_group: &GroupId, sender: Option<&MemberId>, chain: Option<&Ratchet>) -> ChainRecord {
+fn chain_to_record(
+    channel_group: &GroupId,
+    sender: Option<&MemberId>,
+    chain: Option<&Ratchet>,
+) -> ChainRecord {
     ChainRecord {
         channel_group: channel_group.as_bytes().to_vec(),
         sender: sender.map(|s| s.as_bytes().to_vec()).unwrap_or_default(),
@@ -181,9 +201,11 @@ fn chain_from_record(record: &ChainRecord) -> Result<Option<Ratchet>, DecodeErro
     if record.exhausted {
         return Ok(None);
     }
-    Ratchet::from_parts(&record.ratchet, record.counter)
-        .map(Some)
-        .ok_or(DecodeError::Length { field: "ratchet", expected: 128, actual: record.ratchet.len() })
+    Ratchet::from_parts(&record.ratchet, record.counter).map(Some).ok_or(DecodeError::Length {
+        field: "ratchet",
+        expected: 128,
+        actual: record.ratchet.len(),
+    })
 }
 
 fn decode_error(message: &'static str) -> impl Fn(prost::DecodeError) -> DecodeError {
@@ -216,7 +238,11 @@ impl Organization {
                     member_id: m.as_bytes().to_vec(),
                     dh_key: p.keys.dh_key.as_bytes().to_vec(),
                     clock: p.clock.0,
-                    channel_id: p.channel.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default(),
+                    channel_id: p
+                        .channel
+                        .as_ref()
+                        .map(|c| c.as_str().to_owned())
+                        .unwrap_or_default(),
                     display_name: p.display_name.clone(),
                     arrival: p.arrival,
                 })
@@ -243,14 +269,16 @@ impl Organization {
             return Err(DecodeError::Version { got: r.version });
         }
         let mut secret = Zeroizing::new(r.org_secret.clone());
-        let org_key = IdentityKeyPair::from_secret_slice(&mut secret)
-            .map_err(|_| DecodeError::Length { field: "org_secret", expected: 32, actual: r.org_secret.len() })?;
-        let mut secret = Zeroizing::new(r.request_dh_secret.clone());
-        let request_key = DhKeyPair::from_secret_slice(&mut secret).map_err(|_| DecodeError::Length {
-            field: "request_dh_secret",
-            expected: 32,
-            actual: r.request_dh_secret.len(),
+        let org_key = IdentityKeyPair::from_secret_slice(&mut secret).map_err(|_| {
+            DecodeError::Length { field: "org_secret", expected: 32, actual: r.org_secret.len() }
         })?;
+        let mut secret = Zeroizing::new(r.request_dh_secret.clone());
+        let request_key =
+            DhKeyPair::from_secret_slice(&mut secret).map_err(|_| DecodeError::Length {
+                field: "request_dh_secret",
+                expected: 32,
+                actual: r.request_dh_secret.len(),
+            })?;
         let org = OrgId::new(org_key.public_key());
         let signed = description_of(&org, &r.description)?;
         let mut epochs = BTreeMap::new();
@@ -267,9 +295,11 @@ impl Organization {
         let mut pending = BTreeMap::new();
         for p in &r.pending {
             let id = MemberId::from_slice("member_id", &p.member_id)?;
-            let dh_key = DhPublicKey::try_from(p.dh_key.as_slice())
-                .map_err(|_| DecodeError::Length { field: "dh_key", expected: 32, actual: p.dh_key.len() })?;
-            let channel = if p.channel_id.is_empty() { None } else { Some(ChannelId::new(&p.channel_id)?) };
+            let dh_key = DhPublicKey::try_from(p.dh_key.as_slice()).map_err(|_| {
+                DecodeError::Length { field: "dh_key", expected: 32, actual: p.dh_key.len() }
+            })?;
+            let channel =
+                if p.channel_id.is_empty() { None } else { Some(ChannelId::new(&p.channel_id)?) };
             pending.insert(
                 id,
                 PendingRequest {
@@ -303,7 +333,9 @@ impl OrganizationView {
                     receivers: state
                         .receivers
                         .iter()
-                        .map(|((cg, sender), chain)| chain_to_record(cg, Some(sender), chain.as_ref()))
+                        .map(|((cg, sender), chain)| {
+                            chain_to_record(cg, Some(sender), chain.as_ref())
+                        })
                         .collect(),
                     senders: state
                         .senders
@@ -366,7 +398,10 @@ impl OrganizationView {
             let mut state = EpochState::new(key, key_id);
             for c in &e.receivers {
                 let sender = MemberId::from_slice("sender", &c.sender)?;
-                state.receivers.insert((GroupId::from_slice(&c.channel_group)?, sender), chain_from_record(c)?);
+                state.receivers.insert(
+                    (GroupId::from_slice(&c.channel_group)?, sender),
+                    chain_from_record(c)?,
+                );
             }
             for c in &e.senders {
                 state.senders.insert(GroupId::from_slice(&c.channel_group)?, chain_from_record(c)?);

@@ -27,7 +27,7 @@ use crate::channel::{self, Header, Received};
 use crate::description::{Description, Role, SignedDescription};
 use crate::epoch::{EpochState, KeyRing, SkippedId};
 use crate::error::{
-    DescriptionError, DecryptError, EncryptError, FlowError, ModerationError, RekeyError,
+    DecryptError, DescriptionError, EncryptError, FlowError, ModerationError, RekeyError,
     ResponseError,
 };
 use crate::id::{ChannelId, Epoch, GroupId, LamportTime, MemberId, OrgId};
@@ -192,7 +192,10 @@ impl OrganizationView {
     ///
     /// # Errors
     /// [`DescriptionError`]; the view is then unchanged.
-    pub fn apply_description(&mut self, bytes: &[u8]) -> Result<DescriptionOutcome, DescriptionError> {
+    pub fn apply_description(
+        &mut self,
+        bytes: &[u8],
+    ) -> Result<DescriptionOutcome, DescriptionError> {
         let incoming = SignedDescription::verify(&self.org, bytes)?;
         if !SignedDescription::supersedes(self.signed.as_ref(), &incoming)? {
             return Ok(DescriptionOutcome::Unchanged);
@@ -243,7 +246,11 @@ impl OrganizationView {
     ///
     /// # Errors
     /// [`RekeyError`]; the view is then unchanged.
-    pub fn apply_rekey(&mut self, bytes: &[u8], my_dh: &DhKeyPair) -> Result<RekeyOutcome, RekeyError> {
+    pub fn apply_rekey(
+        &mut self,
+        bytes: &[u8],
+        my_dh: &DhKeyPair,
+    ) -> Result<RekeyOutcome, RekeyError> {
         let rekey = VerifiedRekey::verify(&self.org, bytes)?;
         let d = self.description().ok_or(RekeyError::NoDescription)?;
         let valid_group = rekey.group == d.org().group()
@@ -285,7 +292,10 @@ impl OrganizationView {
             return Err(EncryptError::NotMember);
         }
         if plaintext.len() > MAX_CHANNEL_PLAINTEXT_BYTES {
-            return Err(EncryptError::TooLong { limit: MAX_CHANNEL_PLAINTEXT_BYTES, actual: plaintext.len() });
+            return Err(EncryptError::TooLong {
+                limit: MAX_CHANNEL_PLAINTEXT_BYTES,
+                actual: plaintext.len(),
+            });
         }
         let channel_group = GroupId::channel(d.org(), channel);
         if !d.encrypted() {
@@ -298,7 +308,12 @@ impl OrganizationView {
             Some(Some(chain)) => chain.duplicate(),
             Some(None) => return Err(EncryptError::ChainExhausted),
             None => {
-                let mut fresh = Ratchet::seed(state.key.expose_secret(), &channel_group, epoch, sender.as_bytes());
+                let mut fresh = Ratchet::seed(
+                    state.key.expose_secret(),
+                    &channel_group,
+                    epoch,
+                    sender.as_bytes(),
+                );
                 fresh.step();
                 fresh
             }
@@ -306,8 +321,15 @@ impl OrganizationView {
         let index = chain.counter();
         let key_id = state.key_id;
         let header = Header { channel_group, key_id: Some(key_id), epoch: epoch.0, sender, index };
-        let message = channel::seal_encrypted(identity, header, &key_id, chain.message_key(), Nonce::random(rng), plaintext)
-            .ok_or(EncryptError::Internal("AES-GCM refused the input"))?;
+        let message = channel::seal_encrypted(
+            identity,
+            header,
+            &key_id,
+            chain.message_key(),
+            Nonce::random(rng),
+            plaintext,
+        )
+        .ok_or(EncryptError::Internal("AES-GCM refused the input"))?;
         let next = if chain.step() { Some(chain) } else { None };
         let state = self
             .ring
@@ -319,12 +341,49 @@ impl OrganizationView {
         Ok(message)
     }
 
+    /// Moves this member's sending chain for `channel` in the current epoch forward so that
+    /// its next message has index `index` (never backward). Skipping indices is always safe;
+    /// this exists for tests and benchmarks of large gaps.
+    ///
+    /// # Errors
+    /// As [`encrypt`](Self::encrypt).
+    pub fn advance_sending_chain_for_testing_only(
+        &mut self,
+        channel: &ChannelId,
+        identity: &IdentityKeyPair,
+        index: u32,
+    ) -> Result<(), EncryptError> {
+        let d = self.description().ok_or(EncryptError::NoDescription)?;
+        let c = d.channels().get(channel).ok_or(EncryptError::UnknownChannel)?;
+        let group = key_group(d, channel, c.has_own_members());
+        let channel_group = GroupId::channel(d.org(), channel);
+        let sender = MemberId::from_key(&identity.public_key());
+        let (epoch, _) = self.ring.current(&group).ok_or(EncryptError::NoEpochKey)?;
+        let state = self
+            .ring
+            .groups
+            .get_mut(&group)
+            .and_then(|g| g.get_mut(&epoch))
+            .ok_or(EncryptError::Internal("epoch vanished"))?;
+        let mut chain = match state.senders.get(&channel_group) {
+            Some(Some(chain)) => chain.duplicate(),
+            Some(None) => return Err(EncryptError::ChainExhausted),
+            None => {
+                Ratchet::seed(state.key.expose_secret(), &channel_group, epoch, sender.as_bytes())
+            }
+        };
+        chain.seek(index.max(1));
+        state.senders.insert(channel_group, Some(chain));
+        Ok(())
+    }
+
     /// Common checks of `decrypt` and `decrypt_history`: returns the parsed, signature-checked
     /// message, its channel, and its key group.
     fn authenticate(&self, bytes: &[u8]) -> Result<(Received, ChannelId, GroupId), DecryptError> {
         let msg = Received::decode(bytes)?;
         let d = self.description().ok_or(DecryptError::NoDescription)?;
-        let id = self.channel_groups.get(&msg.header.channel_group).ok_or(DecryptError::UnknownGroup)?;
+        let id =
+            self.channel_groups.get(&msg.header.channel_group).ok_or(DecryptError::UnknownGroup)?;
         let channel = d.channels().get(id).ok_or(DecryptError::UnknownGroup)?;
         if msg.is_public() == d.encrypted() {
             return Err(DecryptError::WrongMode);
@@ -389,12 +448,18 @@ impl OrganizationView {
         let current = match state.receivers.get(&chain_id) {
             Some(Some(r)) => Some(r.duplicate()),
             Some(None) => None,
-            None => Some(Ratchet::seed(state.key.expose_secret(), &msg.header.channel_group, epoch, sender.as_bytes())),
+            None => Some(Ratchet::seed(
+                state.key.expose_secret(),
+                &msg.header.channel_group,
+                epoch,
+                sender.as_bytes(),
+            )),
         };
         // Plan: either a cached skipped key, or a forward move of the chain.
         let (message_key, plan) = match current {
             Some(mut chain) if index >= chain.counter() => {
-                let first_cached = index.saturating_sub(MAX_SKIPPED_KEYS_PER_JUMP).max(chain.counter()).max(1);
+                let first_cached =
+                    index.saturating_sub(MAX_SKIPPED_KEYS_PER_JUMP).max(chain.counter()).max(1);
                 let mut skipped = Vec::new();
                 if first_cached < index {
                     chain.seek(first_cached);
@@ -419,7 +484,9 @@ impl OrganizationView {
         // Authenticated: commit.
         match plan {
             Some((next, skipped)) => {
-                if let Some(state) = self.ring.groups.get_mut(&group).and_then(|g| g.get_mut(&epoch)) {
+                if let Some(state) =
+                    self.ring.groups.get_mut(&group).and_then(|g| g.get_mut(&epoch))
+                {
                     state.receivers.insert(chain_id, next);
                 }
                 self.ring.add_skipped(skipped);
@@ -452,10 +519,21 @@ impl OrganizationView {
         }
         let state = self.epoch_state(&group, &msg)?;
         let epoch = Epoch(msg.header.epoch);
-        let mut chain = Ratchet::seed(state.key.expose_secret(), &msg.header.channel_group, epoch, sender.as_bytes());
+        let mut chain = Ratchet::seed(
+            state.key.expose_secret(),
+            &msg.header.channel_group,
+            epoch,
+            sender.as_bytes(),
+        );
         chain.seek(msg.header.index);
         let plaintext = msg.open(chain.message_key()).ok_or(DecryptError::Unauthenticated)?;
-        Ok(ChannelPlaintext { channel, sender, epoch: Some(epoch), index: msg.header.index, plaintext })
+        Ok(ChannelPlaintext {
+            channel,
+            sender,
+            epoch: Some(epoch),
+            index: msg.header.index,
+            plaintext,
+        })
     }
 
     fn request_key(&self) -> Result<DhPublicKey, FlowError> {
@@ -532,7 +610,11 @@ impl OrganizationView {
         request::verify_kicked(&self.org, bytes)
     }
 
-    fn moderation_context(&self, actor: &MemberId, channel: &ChannelId) -> Result<&Description, ModerationError> {
+    fn moderation_context(
+        &self,
+        actor: &MemberId,
+        channel: &ChannelId,
+    ) -> Result<&Description, ModerationError> {
         let d = self.description().ok_or(ModerationError::NoDescription)?;
         let c = d.channels().get(channel).ok_or(ModerationError::UnknownChannel)?;
         if d.banned().contains(actor) || !d.is_channel_member(c, actor) {
@@ -549,7 +631,9 @@ impl OrganizationView {
     /// [`ModerationError`] naming the refusal.
     pub fn check_pin(&self, actor: &MemberId, channel: &ChannelId) -> Result<(), ModerationError> {
         let d = self.moderation_context(actor, channel)?;
-        if d.admin_settings().pin_message_all_members_enabled || d.has_role(actor, Role::ModerateContent) {
+        if d.admin_settings().pin_message_all_members_enabled
+            || d.has_role(actor, Role::ModerateContent)
+        {
             Ok(())
         } else {
             Err(ModerationError::NotAuthorized { action: "pin messages" })
