@@ -56,6 +56,11 @@ pub(crate) enum Command {
         message: WakuMessage,
         reply: oneshot::Sender<Result<Published, PublishError>>,
     },
+    PublishRaw {
+        pubsub_topic: PubsubTopic,
+        data: Vec<u8>,
+        reply: oneshot::Sender<Result<RelayMessageId, PublishError>>,
+    },
     Subscribe {
         filter: ContentFilter,
         sender: mpsc::Sender<RelayedMessage>,
@@ -330,6 +335,9 @@ impl EventLoop {
             Command::Publish { pubsub_topic, message, reply } => {
                 let _ = reply.send(self.publish(&pubsub_topic, &message));
             }
+            Command::PublishRaw { pubsub_topic, data, reply } => {
+                let _ = reply.send(self.publish_bytes(&pubsub_topic, data));
+            }
             Command::Subscribe { filter, sender } => {
                 self.subscriptions.retain(|(_, sender)| !sender.is_closed());
                 self.subscriptions.push((filter, sender));
@@ -357,11 +365,23 @@ impl EventLoop {
         pubsub_topic: &PubsubTopic,
         message: &WakuMessage,
     ) -> Result<Published, PublishError> {
+        let message_id = self.publish_bytes(pubsub_topic, message.encode())?;
+        let received = ReceivedMessage::new(pubsub_topic.clone(), message.clone());
+        let published = Published { message_id, hash: received.hash };
+        self.archive_message(received);
+        Ok(published)
+    }
+
+    /// Hands `data` to gossipsub on `pubsub_topic`.
+    fn publish_bytes(
+        &mut self,
+        pubsub_topic: &PubsubTopic,
+        data: Vec<u8>,
+    ) -> Result<RelayMessageId, PublishError> {
         let hash = topic_hash(pubsub_topic);
         if !self.topics.contains_key(&hash) {
             return Err(PublishError::TopicNotRelayed);
         }
-        let data = message.encode();
         let id =
             self.swarm.behaviour_mut().relay.publish(hash, data).map_err(|error| match error {
                 gossipsub::PublishError::Duplicate => PublishError::Duplicate,
@@ -375,10 +395,7 @@ impl EventLoop {
         let message_id = RelayMessageId::from_gossipsub(&id)
             .ok_or(PublishError::Internal { what: "message id length" })?;
         bump(&self.counters.published);
-        let received = ReceivedMessage::new(pubsub_topic.clone(), message.clone());
-        let published = Published { message_id, hash: received.hash };
-        self.archive_message(received);
-        Ok(published)
+        Ok(message_id)
     }
 
     fn archive_message(&mut self, received: ReceivedMessage) {

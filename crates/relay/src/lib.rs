@@ -15,6 +15,7 @@ mod metrics;
 mod node;
 mod store;
 mod subscription;
+mod transport;
 
 pub use archive::{ArchiveQueryError, Infallible, MemoryArchive, MessageArchive};
 pub use config::{NodeKey, RelayConfig, RelayConfigBuilder, Retention, StaticPeer};

@@ -24,7 +24,8 @@
 
 use kaiwa_transport::{ClusterId, ShardIndex};
 use kaiwa_wire::prost::Message as _;
-use kaiwa_wire::waku::metadata::{WakuMetadataRequest, WakuMetadataResponse};
+use kaiwa_wire::prost::encoding;
+use kaiwa_wire::waku::metadata::WakuMetadataResponse;
 
 use crate::limits::{MAX_METADATA_MESSAGE_SIZE, MAX_METADATA_SHARDS};
 
@@ -133,20 +134,27 @@ impl ShardInfo {
 
     /// The request we send.
     pub(crate) fn encode_request(&self) -> Vec<u8> {
-        WakuMetadataRequest {
-            cluster_id: self.cluster.map(|cluster| u32::from(cluster.get())),
-            shards: self.shards.iter().map(|shard| u32::from(shard.get())).collect(),
-        }
-        .encode_to_vec()
+        self.encode_unpacked()
     }
 
     /// The response we send.
     pub(crate) fn encode_response(&self) -> Vec<u8> {
-        WakuMetadataResponse {
-            cluster_id: self.cluster.map(|cluster| u32::from(cluster.get())),
-            shards: self.shards.iter().map(|shard| u32::from(shard.get())).collect(),
+        self.encode_unpacked()
+    }
+
+    /// `cluster_id` then one `shards` field per shard: the *unpacked* encoding of the repeated
+    /// field, which is what nwaku writes and the only form js-waku's protons decoder reads
+    /// (a packed `shards`, prost's proto3 default, makes js-waku fail with "index out of
+    /// range"). Every protobuf decoder must accept it, prost included.
+    fn encode_unpacked(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(6 + 3 * self.shards.len());
+        if let Some(cluster) = self.cluster {
+            encoding::uint32::encode(1, &u32::from(cluster.get()), &mut out);
         }
-        .encode_to_vec()
+        for shard in &self.shards {
+            encoding::uint32::encode(2, &u32::from(shard.get()), &mut out);
+        }
+        out
     }
 
     /// Checks a peer's response against our side (`self`), rules 2–4 of the module doc.
@@ -164,6 +172,7 @@ impl ShardInfo {
 
 #[cfg(test)]
 mod tests {
+    use kaiwa_wire::waku::metadata::WakuMetadataRequest;
     use proptest::prelude::*;
 
     use super::*;
@@ -185,10 +194,13 @@ mod tests {
 
     #[test]
     fn known_encoding_matches_the_wire_format() {
-        // cluster_id = 42 (field 1, varint), shards = [0, 3] (field 2, packed).
-        assert_eq!(ours().encode_response(), [0x08, 42, 0x12, 0x02, 0x00, 0x03]);
-        // Unpacked repeated encoding (as some encoders write it) decodes the same.
-        assert_eq!(ShardInfo::decode(&[0x08, 42, 0x10, 0x03, 0x10, 0x00]).unwrap(), ours());
+        // cluster_id = 42 (field 1, varint), shards = [0, 3] (field 2, unpacked, as nwaku).
+        assert_eq!(ours().encode_response(), [0x08, 42, 0x10, 0x00, 0x10, 0x03]);
+        assert_eq!(ours().encode_request(), ours().encode_response());
+        // The packed form (prost's default) decodes the same.
+        assert_eq!(ShardInfo::decode(&[0x08, 42, 0x12, 0x02, 0x00, 0x03]).unwrap(), ours());
+        let packed = WakuMetadataRequest { cluster_id: Some(42), shards: vec![0, 3] }.encode_to_vec();
+        assert_eq!(ShardInfo::decode(&packed).unwrap(), ours());
     }
 
     #[test]

@@ -28,7 +28,10 @@ pub struct RelayMetrics {
     /// Peers disconnected by the metadata handshake (other cluster, no shared shard, failed
     /// handshake).
     pub metadata_disconnects: u64,
-    /// Failed inbound request-response streams (garbage, oversize frames, resets).
+    /// Inbound metadata or Store requests that failed after they were read: left unanswered
+    /// (a bad metadata request), or the stream broke while answering. Frames the codec refuses
+    /// outright (bad length prefix, over the bound, truncated) are dropped inside libp2p's
+    /// request-response handler before the node sees them, and are not counted.
     pub inbound_stream_failures: u64,
     /// Redials of static peers.
     pub redials: u64,

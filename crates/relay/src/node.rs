@@ -22,11 +22,11 @@ use tokio::task::JoinHandle;
 
 use crate::archive::{MemoryArchive, MessageArchive};
 use crate::config::RelayConfig;
-use crate::error::{DialError, PublishError, StartError, StoreQueryError};
+use crate::error::{DialError, PublishError, RelayError, StartError, StoreQueryError};
 use crate::event_loop::{Command, DynArchive, EventLoop};
 use crate::limits::{MAX_COMMAND_BACKLOG, MAX_SUBSCRIPTION_BACKLOG};
 use crate::metrics::{Counters, RelayMetrics};
-use crate::subscription::{Published, RelaySubscription};
+use crate::subscription::{Published, RelayMessageId, RelaySubscription};
 
 /// A running Waku relay node: see the crate documentation.
 #[derive(Debug)]
@@ -135,19 +135,49 @@ impl RelayNode {
             .unwrap_or(Err(PublishError::Stopped))
     }
 
+    /// Publishes arbitrary bytes as a relay message, skipping the WakuMessage validation every
+    /// other path applies. **For tests only**: it exists so tests can show that receivers reject
+    /// malformed, oversize or otherwise invalid messages and do not forward them. Peers penalise
+    /// the sender of invalid messages (gossipsub P₄), so a real node must never call it.
+    ///
+    /// # Errors
+    ///
+    /// As [`publish`](Self::publish).
+    pub async fn publish_raw_for_testing_only(
+        &self,
+        pubsub_topic: &PubsubTopic,
+        data: Vec<u8>,
+    ) -> Result<RelayMessageId, PublishError> {
+        let pubsub_topic = pubsub_topic.clone();
+        self.ask(|reply| Command::PublishRaw { pubsub_topic, data, reply })
+            .await
+            .unwrap_or(Err(PublishError::Stopped))
+    }
+
     /// Receives the relayed messages passing `filter`, with their gossipsub ids. At most
     /// [`MAX_SUBSCRIPTION_BACKLOG`] messages wait for a slow reader; beyond that new ones are
-    /// dropped and counted. After shutdown the subscription ends at once.
-    pub async fn subscribe_relay(&self, filter: ContentFilter) -> RelaySubscription {
+    /// dropped and counted.
+    ///
+    /// # Errors
+    ///
+    /// [`RelayError::Stopped`] after shutdown.
+    pub async fn subscribe_relay(&self, filter: ContentFilter) -> Result<RelaySubscription, RelayError> {
         let (sender, receiver) = mpsc::channel(MAX_SUBSCRIPTION_BACKLOG);
-        let _ = self.commands.send(Command::Subscribe { filter, sender }).await;
-        RelaySubscription::new(receiver)
+        self.commands
+            .send(Command::Subscribe { filter, sender })
+            .await
+            .map_err(|_| RelayError::Stopped)?;
+        Ok(RelaySubscription::new(receiver))
     }
 
     /// Receives the relayed messages passing `filter` as kaiwa-transport's [`Subscription`].
-    pub async fn subscribe(&self, filter: ContentFilter) -> Subscription {
-        let relay = self.subscribe_relay(filter).await;
-        Subscription::new(futures::StreamExt::map(relay, |relayed| relayed.received))
+    ///
+    /// # Errors
+    ///
+    /// [`RelayError::Stopped`] after shutdown.
+    pub async fn subscribe(&self, filter: ContentFilter) -> Result<Subscription, RelayError> {
+        let relay = self.subscribe_relay(filter).await?;
+        Ok(Subscription::new(futures::StreamExt::map(relay, |relayed| relayed.received)))
     }
 
     /// Asks `peer` (connected or dialable through known addresses) for one page of history.
