@@ -1,7 +1,6 @@
 //! The persisted form of a [`Group`](crate::Group).
 //!
-//! Until `proto/store/` gains a `kaiwa.store.v1.GroupRecord`, the record is this hand-written
-//! prost message, with exactly the schema proposed for it (a drop-in for the generated type):
+//! The record is `kaiwa.store.v1.GroupRecord` (`proto/store/group.proto`):
 //!
 //! ```text
 //! message GroupRecord {          // kaiwa.store.v1
@@ -17,6 +16,7 @@
 
 use core::fmt;
 
+use kaiwa_wire::store::GroupRecord as GroupRecordProto;
 use prost::Message as _;
 
 use crate::error::DecodeError;
@@ -25,19 +25,6 @@ use crate::limits::{MAX_EVENTS, MAX_RECORD_BYTES};
 
 /// The record version this code writes and reads.
 const RECORD_VERSION: u32 = 1;
-
-/// The record schema (module doc). Private: the public type is [`GroupRecord`].
-#[derive(Clone, PartialEq, prost::Message)]
-struct GroupRecordProto {
-    #[prost(uint32, tag = "1")]
-    version: u32,
-    #[prost(string, tag = "2")]
-    chat_id: String,
-    #[prost(bytes = "vec", repeated, tag = "3")]
-    events: Vec<Vec<u8>>,
-    #[prost(uint64, tag = "4")]
-    clock: u64,
-}
 
 /// An encoded group record: what a [`GroupStore`](crate::GroupStore) keeps per group.
 #[derive(Clone, PartialEq, Eq)]
@@ -86,7 +73,7 @@ impl GroupRecord {
                 actual: self.0.len(),
             });
         }
-        let proto = GroupRecordProto::decode(self.0.as_slice())?;
+        let mut proto = GroupRecordProto::decode(self.0.as_slice())?;
         if proto.version != RECORD_VERSION {
             return Err(DecodeError::Version { got: proto.version });
         }
@@ -97,7 +84,11 @@ impl GroupRecord {
                 actual: proto.events.len(),
             });
         }
-        Ok((GroupId::parse(&proto.chat_id)?, proto.events, LamportTime(proto.clock)))
+        Ok((
+            GroupId::parse(&proto.chat_id)?,
+            core::mem::take(&mut proto.events),
+            LamportTime(proto.clock),
+        ))
     }
 }
 
@@ -115,7 +106,8 @@ mod tests {
 
     #[test]
     fn rejects_unknown_versions_and_oversize() {
-        let proto = GroupRecordProto { version: 2, ..Default::default() };
+        let mut proto = GroupRecordProto::default();
+        proto.version = 2;
         let record = GroupRecord::from_bytes(proto.encode_to_vec());
         assert_eq!(record.parts().unwrap_err(), DecodeError::Version { got: 2 });
         let big = GroupRecord::from_bytes(vec![0; MAX_RECORD_BYTES + 1]);

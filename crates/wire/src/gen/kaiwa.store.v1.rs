@@ -41,3 +41,22 @@ pub struct SignedPreKeyRecord {
     #[prost(uint64, tag = "5")]
     pub retired_at: u64,
 }
+/// One private group: its events; the state is re-derived by folding them (signatures are
+/// verified again on load). Holds no secret.
+#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
+pub struct GroupRecord {
+    /// 1.
+    #[prost(uint32, tag = "1")]
+    pub version: u32,
+    /// The chat id text.
+    #[prost(string, tag = "2")]
+    pub chat_id: ::prost::alloc::string::String,
+    /// Every stored element (signature ‖ event bytes), in log order.
+    #[prost(bytes = "vec", repeated, tag = "3")]
+    pub events: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
+    /// Highest Lamport time seen in the chat (events and messages).
+    #[prost(uint64, tag = "4")]
+    pub clock: u64,
+}
