@@ -23,8 +23,11 @@
 //!   otherwise (no C, or N replaces)               -> N becomes active
 //!   the other one is archived (it still decrypts messages in flight)
 //!
-//! recovery: a message from installation I that cannot be decrypted counts a failure; with no
-//!   session at all one failure suffices, otherwise `failures_before_reset` in a row. Then, at
+//! recovery: a message from installation I that cannot be decrypted counts a failure. A
+//!   ratchet message while we hold no session with I at all (we lost our state) starts
+//!   recovery at once; anything else (a session exists but the message fails, or a handshake
+//!   fails) after `failures_before_reset` in a row (a success resets the count; a duplicate
+//!   is not a failure). Then, at
 //!   most once per `min_reset_interval_ms` per installation, a new session is initiated with
 //!   I's known prekey and a RESET frame is returned to be sent: I adopts it (REPLACES).
 //! ```
@@ -583,11 +586,8 @@ impl SessionManager {
         let has_session =
             peer.installations.get(&from.installation).is_some_and(|i| !i.sessions.is_empty());
         let threshold = match reason {
-            UndecryptableReason::Decrypt(_) if has_session => self.config.failures_before_reset,
-            UndecryptableReason::Handshake(SessionCreationError::Decrypt(_)) => {
-                self.config.failures_before_reset
-            }
-            _ => 1,
+            UndecryptableReason::NoSession | UndecryptableReason::Decrypt(_) if !has_session => 1,
+            _ => self.config.failures_before_reset,
         };
         let rate_ok = state
             .last_reset
