@@ -64,6 +64,7 @@ pub(crate) enum Command {
     Subscribe {
         filter: ContentFilter,
         sender: mpsc::Sender<RelayedMessage>,
+        reply: oneshot::Sender<()>,
     },
     StoreQuery {
         peer: Option<PeerId>,
@@ -146,7 +147,7 @@ pub(crate) struct EventLoop {
     static_order: Vec<PeerId>,
     store_peers: HashSet<PeerId>,
     listen_addrs: Vec<Multiaddr>,
-    pending_listeners: usize,
+    listeners: Vec<libp2p::core::transport::ListenerId>,
     reconnect_initial: Duration,
     reconnect_max: Duration,
     next_request: u64,
@@ -237,14 +238,15 @@ impl EventLoop {
             static_order,
             store_peers: HashSet::new(),
             listen_addrs: Vec::new(),
-            pending_listeners: 0,
+            listeners: Vec::new(),
             reconnect_initial: config.reconnect_initial,
             reconnect_max: config.reconnect_max,
             next_request: 0,
         };
         for (index, address) in listen_addrs.into_iter().enumerate() {
-            event_loop.swarm.listen_on(address).map_err(|_| StartError::Listen { index })?;
-            event_loop.pending_listeners = event_loop.pending_listeners.saturating_add(1);
+            let listener =
+                event_loop.swarm.listen_on(address).map_err(|_| StartError::Listen { index })?;
+            event_loop.listeners.push(listener);
         }
         Ok(event_loop)
     }
@@ -263,17 +265,21 @@ impl EventLoop {
     pub(crate) async fn listen(mut self) -> Result<Self, StartError> {
         let deadline = Instant::now() + LISTEN_TIMEOUT;
         let mut failed = None;
-        while self.pending_listeners > 0 {
+        let mut pending: HashSet<_> = self.listeners.iter().copied().collect();
+        while !pending.is_empty() {
             let event = tokio::time::timeout_at(deadline, self.swarm.select_next_some())
                 .await
-                .map_err(|_| StartError::Listen { index: self.listen_addrs.len() })?;
+                .map_err(|_| StartError::Listen { index: 0 })?;
             match event {
-                SwarmEvent::NewListenAddr { address, .. } => {
-                    self.pending_listeners = self.pending_listeners.saturating_sub(1);
+                SwarmEvent::NewListenAddr { listener_id, address } => {
+                    pending.remove(&listener_id);
                     self.listen_addrs.push(address);
                 }
-                SwarmEvent::ListenerClosed { .. } | SwarmEvent::ListenerError { .. } => {
-                    failed = Some(self.listen_addrs.len());
+                SwarmEvent::ListenerClosed { listener_id, .. }
+                | SwarmEvent::ListenerError { listener_id, .. } => {
+                    failed = Some(
+                        self.listeners.iter().position(|id| *id == listener_id).unwrap_or_default(),
+                    );
                     break;
                 }
                 other => self.on_swarm_event(other),
@@ -311,8 +317,9 @@ impl EventLoop {
     /// to close.
     async fn close(&mut self) {
         self.static_peers.clear();
-        let listeners: Vec<_> = self.swarm.listeners().cloned().collect();
-        drop(listeners);
+        for listener in self.listeners.drain(..) {
+            self.swarm.remove_listener(listener);
+        }
         let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
         for peer in peers {
             let _ = self.swarm.disconnect_peer_id(peer);
@@ -338,9 +345,10 @@ impl EventLoop {
             Command::PublishRaw { pubsub_topic, data, reply } => {
                 let _ = reply.send(self.publish_bytes(&pubsub_topic, data));
             }
-            Command::Subscribe { filter, sender } => {
+            Command::Subscribe { filter, sender, reply } => {
                 self.subscriptions.retain(|(_, sender)| !sender.is_closed());
                 self.subscriptions.push((filter, sender));
+                let _ = reply.send(());
             }
             Command::StoreQuery { peer, query, reply } => self.start_query(peer, query, reply),
             Command::Dial { address, reply } => self.dial(address, reply),

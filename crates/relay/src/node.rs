@@ -154,19 +154,18 @@ impl RelayNode {
             .unwrap_or(Err(PublishError::Stopped))
     }
 
-    /// Receives the relayed messages passing `filter`, with their gossipsub ids. At most
-    /// [`MAX_SUBSCRIPTION_BACKLOG`] messages wait for a slow reader; beyond that new ones are
-    /// dropped and counted.
+    /// Receives the relayed messages passing `filter`, with their gossipsub ids: every message
+    /// accepted after this returns. At most [`MAX_SUBSCRIPTION_BACKLOG`] messages wait for a
+    /// slow reader; beyond that new ones are dropped and counted.
     ///
     /// # Errors
     ///
     /// [`RelayError::Stopped`] after shutdown.
     pub async fn subscribe_relay(&self, filter: ContentFilter) -> Result<RelaySubscription, RelayError> {
         let (sender, receiver) = mpsc::channel(MAX_SUBSCRIPTION_BACKLOG);
-        self.commands
-            .send(Command::Subscribe { filter, sender })
+        self.ask(|reply| Command::Subscribe { filter, sender, reply })
             .await
-            .map_err(|_| RelayError::Stopped)?;
+            .ok_or(RelayError::Stopped)?;
         Ok(RelaySubscription::new(receiver))
     }
 
