@@ -13,7 +13,8 @@
 //! header_ad = key(32) ‖ u32_be(n) ‖ u32_be(pn) ‖ id(32)        (72 bytes, in the AEAD's AD)
 //! ```
 //!
-//! Checks on decode: every key is exactly 32 bytes, the identity is a valid Ed25519 key,
+//! Checks on decode: every key is exactly 32 bytes, X25519 keys are canonically encoded
+//! (bit 255 clear, `u < 2^255 - 19`), the identity is a valid Ed25519 key,
 //! the X3DH header's `id` equals the ratchet header's `id` (both name SPK_B), the payload
 //! holds at least a tag and at most [`MAX_MESSAGE_LEN`] bytes. The header is authenticated by
 //! the AEAD (as the AD), never by re-encoding the protobuf.
@@ -149,6 +150,18 @@ impl Envelope {
     }
 }
 
+/// Whether `bytes` is the canonical encoding of an X25519 u-coordinate: bit 255 clear and
+/// `u < p = 2^255 - 19`. X25519 ignores bit 255 and reduces mod p (RFC 7748 §5), so without
+/// this check 2 or 3 byte strings name the same key, and a key that is not covered by a MAC
+/// (the X3DH header's ephemeral key) could be re-encoded to replay a first message as new.
+pub(crate) fn is_canonical_x25519(bytes: &[u8; 32]) -> bool {
+    let [first, middle @ .., last] = bytes;
+    let top_bit_clear = last & 0x80 == 0;
+    let at_least_p = *last == 0x7f && middle.iter().all(|&b| b == 0xff) && *first >= 0xed;
+    top_bit_clear && !at_least_p
+}
+
+/// A 32-byte X25519 public key field, canonically encoded.
 pub(crate) fn dh_key(field: &'static str, bytes: &[u8]) -> Result<DhPublicKey, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Missing { field });
@@ -158,6 +171,9 @@ pub(crate) fn dh_key(field: &'static str, bytes: &[u8]) -> Result<DhPublicKey, D
         expected: DhPublicKey::LEN,
         actual: bytes.len(),
     })?;
+    if !is_canonical_x25519(&array) {
+        return Err(DecodeError::Invalid { field });
+    }
     Ok(DhPublicKey::from_bytes(array))
 }
 
@@ -252,6 +268,22 @@ mod tests {
     }
 
     #[test]
+    fn non_canonical_x25519_keys_are_rejected() {
+        let mut p = [0xff; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        let mut top = [1u8; 32];
+        top[31] = 0x80;
+        let mut below_p = p;
+        below_p[0] = 0xec;
+        for bad in [p, top, [0xff; 32]] {
+            assert_eq!(dh_key("k", &bad), Err(DecodeError::Invalid { field: "k" }));
+        }
+        assert!(dh_key("k", &below_p).is_ok());
+        assert!(dh_key("k", &[0; 32]).is_ok(), "small order is caught by the DH check");
+    }
+
+    #[test]
     fn header_ad_layout() {
         let mut ad = Vec::new();
         header().write_ad(&mut ad);
@@ -308,8 +340,9 @@ mod tests {
         }
 
         #[test]
-        fn round_trip(key in any::<[u8; 32]>(), n in any::<u32>(), pn in any::<u32>(),
+        fn round_trip(mut key in any::<[u8; 32]>(), n in any::<u32>(), pn in any::<u32>(),
                       ct in prop::collection::vec(any::<u8>(), 16..64)) {
+            key[31] &= 0x3f; // canonical
             let envelope = Envelope {
                 x3dh: None,
                 header: RatchetHeader {

@@ -525,6 +525,14 @@ impl SessionManager {
         let (session, plaintext) =
             Session::respond_to(&self.account, &party, envelope, now, &self.config)
                 .map_err(UndecryptableReason::Handshake)?;
+        if let Some(existing) = inst.sessions.iter_mut().find(|s| s.id == session.id) {
+            // The same handshake again (same SK): never a second session.
+            return match existing.decrypt(envelope) {
+                Ok(plaintext) => Ok(Some(plaintext)),
+                Err(DecryptError::Duplicate) => Ok(None),
+                Err(err) => Err(UndecryptableReason::Decrypt(err)),
+            };
+        }
         let (flags, _) = parse_frame(&plaintext)
             .map_err(|err| UndecryptableReason::Handshake(DecryptError::from(err).into()))?;
         let replaces = flags & FLAG_REPLACES != 0;
