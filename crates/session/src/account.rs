@@ -110,8 +110,12 @@ impl Account {
         rng: &mut R,
         now: Timestamp,
     ) -> Self {
-        let current =
-            SignedPreKey { key: DhKeyPair::generate(rng), version: 1, created_at: now, retired_at: None };
+        let current = SignedPreKey {
+            key: DhKeyPair::generate(rng),
+            version: 1,
+            created_at: now,
+            retired_at: None,
+        };
         Self {
             identity,
             identity_dh,
@@ -154,8 +158,7 @@ impl Account {
     /// A freshly signed bundle listing this installation, timestamped `now`.
     #[must_use]
     pub fn bundle(&self, now: Timestamp) -> VerifiedBundle {
-        let installations =
-            BTreeMap::from([(self.installation_id.clone(), self.current.public())]);
+        let installations = BTreeMap::from([(self.installation_id.clone(), self.current.public())]);
         VerifiedBundle::sign(&self.identity, self.identity_dh.public_key(), installations, now)
     }
 
@@ -204,9 +207,8 @@ impl Account {
             .iter()
             .find(|k| {
                 k.key.public_key() == *key
-                    && k.retired_at.is_some_and(|at| {
-                        now.saturating_since(at) < config.prekey_grace_period_ms
-                    })
+                    && k.retired_at
+                        .is_some_and(|at| now.saturating_since(at) < config.prekey_grace_period_ms)
             })
             .map(|k| &k.key)
     }
@@ -243,15 +245,17 @@ impl Account {
         account: &AccountRecord,
         pre_keys: &[SignedPreKeyRecord],
     ) -> Result<Self, RecordError> {
-        let mut rec = record::AccountRecord::decode(account.as_bytes()).map_err(DecodeError::from)?;
+        let mut rec =
+            record::AccountRecord::decode(account.as_bytes()).map_err(DecodeError::from)?;
         if rec.version != RECORD_VERSION {
             return Err(DecodeError::Version { got: rec.version }.into());
         }
-        let identity =
-            IdentityKeyPair::from_secret_slice(&mut rec.identity_secret).map_err(DecodeError::from)?;
+        let identity = IdentityKeyPair::from_secret_slice(&mut rec.identity_secret)
+            .map_err(DecodeError::from)?;
         let identity_dh =
             DhKeyPair::from_secret_slice(&mut rec.identity_dh_secret).map_err(DecodeError::from)?;
-        let installation_id = InstallationId::new(rec.installation_id.clone()).map_err(DecodeError::from)?;
+        let installation_id =
+            InstallationId::new(rec.installation_id.clone()).map_err(DecodeError::from)?;
         let mut current = None;
         let mut retired = Vec::new();
         for bytes in pre_keys {
@@ -263,7 +267,7 @@ impl Account {
             }
         }
         let current = current.ok_or(DecodeError::Missing { field: "signed_pre_key" })?;
-        retired.sort_by(|a, b| b.retired_at.cmp(&a.retired_at));
+        retired.sort_by_key(|k| core::cmp::Reverse(k.retired_at));
         retired.truncate(MAX_RETIRED_PREKEYS);
         Ok(Self {
             identity,
@@ -329,7 +333,9 @@ mod tests {
         assert!(account.signed_pre_key_secret(&first.key(), over, &config).is_none());
         let mut never = [0u8; 32];
         never[0] = 9;
-        assert!(account.signed_pre_key_secret(&DhPublicKey::from_bytes(never), day, &config).is_none());
+        assert!(
+            account.signed_pre_key_secret(&DhPublicKey::from_bytes(never), day, &config).is_none()
+        );
     }
 
     #[test]
@@ -341,8 +347,15 @@ mod tests {
             account.rotate_if_due(&config, &mut rng, Timestamp::from_millis(day * 24 * HOUR));
         }
         assert_eq!(account.signed_pre_key().version(), 21);
-        assert_eq!(account.retired_pre_key_versions().collect::<Vec<_>>(), vec![20, 19, 18, 17, 16, 15, 14]);
-        assert!(!account.rotate_if_due(&config, &mut rng, Timestamp::from_millis(20 * 24 * HOUR + 1)));
+        assert_eq!(
+            account.retired_pre_key_versions().collect::<Vec<_>>(),
+            vec![20, 19, 18, 17, 16, 15, 14]
+        );
+        assert!(!account.rotate_if_due(
+            &config,
+            &mut rng,
+            Timestamp::from_millis(20 * 24 * HOUR + 1)
+        ));
     }
 
     #[test]
@@ -378,7 +391,11 @@ mod tests {
     fn debug_output_has_no_key_material() {
         let account = account();
         let debug = format!("{account:?}");
-        for secret in [&account.identity.expose_secret()[..], &account.identity_dh.expose_secret()[..], &account.current.key.expose_secret()[..]] {
+        for secret in [
+            &account.identity.expose_secret()[..],
+            &account.identity_dh.expose_secret()[..],
+            &account.current.key.expose_secret()[..],
+        ] {
             let hex = hex::encode(&secret[..4]);
             assert!(!debug.contains(&hex), "{debug}");
         }

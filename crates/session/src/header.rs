@@ -316,11 +316,8 @@ mod tests {
             Err(DecodeError::Length { field: "dr_header.key", expected: 32, actual: 33 })
         );
         let mut wire = wire::EncryptedMessageProtocol::from(&good);
-        wire.x3dh_header = Some(wire::X3dhHeader {
-            key: vec![3; 32],
-            id: vec![9; 32],
-            identity: vec![0; 32],
-        });
+        wire.x3dh_header =
+            Some(wire::X3dhHeader { key: vec![3; 32], id: vec![9; 32], identity: vec![0; 32] });
         assert_eq!(
             Envelope::try_from(wire),
             Err(DecodeError::Invalid { field: "x3dh_header.identity" })

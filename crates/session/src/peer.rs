@@ -169,13 +169,12 @@ impl Peer {
         let bundle_digest = if proto.bundle_digest.is_empty() {
             None
         } else {
-            let bytes: [u8; 32] = proto.bundle_digest.as_slice().try_into().map_err(|_| {
-                DecodeError::Length {
+            let bytes: [u8; 32] =
+                proto.bundle_digest.as_slice().try_into().map_err(|_| DecodeError::Length {
                     field: "bundle_digest",
                     expected: 32,
                     actual: proto.bundle_digest.len(),
-                }
-            })?;
+                })?;
             Some(Sha256Digest::from_bytes(bytes))
         };
         check_installations(proto.installations.len())?;

@@ -114,10 +114,10 @@ pub(crate) struct SkippedKey {
 }
 
 /// Where a session is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum RatchetState {
     /// We initiated and have not decrypted a reply: every message carries this X3DH header.
-    AwaitingReply(X3dhHeader),
+    AwaitingReply(Box<X3dhHeader>),
     /// The peer has answered (or we are the responder).
     Active,
 }
@@ -170,13 +170,17 @@ enum Change {
     },
 }
 
+/// The keys [`walk`] derives.
+struct Walk {
+    skipped: Vec<(u32, MessageKey)>,
+    message_key: MessageKey,
+    chain_key: ChainKey,
+    next_index: u32,
+}
+
 /// Derives the keys from `chain_key` at position `from` up to `to` (the message's index):
 /// the skipped keys, the message key, and the chain key after it.
-fn walk(
-    chain_key: &ChainKey,
-    from: u32,
-    to: u32,
-) -> Result<(Vec<(u32, MessageKey)>, MessageKey, ChainKey, u32), DecryptError> {
+fn walk(chain_key: &ChainKey, from: u32, to: u32) -> Result<Walk, DecryptError> {
     let ahead = to.checked_sub(from).ok_or(DecryptError::KeyUnavailable)?;
     if ahead > MAX_SKIP {
         return Err(DecryptError::TooFarAhead { ahead, limit: MAX_SKIP });
@@ -188,7 +192,7 @@ fn walk(
         skipped.push((index, key));
         (chain, key) = chain.step();
     }
-    Ok((skipped, key, chain, next_index))
+    Ok(Walk { skipped, message_key: key, chain_key: chain, next_index })
 }
 
 impl Session {
@@ -265,7 +269,10 @@ impl Session {
         rng: &mut R,
     ) -> Result<Envelope, EncryptError> {
         if plaintext.len() > MAX_PLAINTEXT_LEN {
-            return Err(EncryptError::TooLong { limit: MAX_PLAINTEXT_LEN, actual: plaintext.len() });
+            return Err(EncryptError::TooLong {
+                limit: MAX_PLAINTEXT_LEN,
+                actual: plaintext.len(),
+            });
         }
         // The sending half of a DH ratchet step, computed aside and committed with the rest.
         let fresh = match &self.sending {
@@ -303,8 +310,8 @@ impl Session {
             chain.chain_key = next_chain_key;
             chain.next_index = next_index;
         }
-        let x3dh = match self.state {
-            RatchetState::AwaitingReply(x3dh) => Some(x3dh),
+        let x3dh = match &self.state {
+            RatchetState::AwaitingReply(x3dh) => Some(**x3dh),
             RatchetState::Active => None,
         };
         Ok(Envelope { x3dh, header, ciphertext })
@@ -342,8 +349,8 @@ impl Session {
             let key = self.skipped.get(position).ok_or(DecryptError::KeyUnavailable)?;
             // MessageKey has no Clone: copy it deliberately for the plan.
             let mut bytes = *key.key.expose_secret();
-            let message_key = MessageKey::from_secret_slice(&mut bytes)
-                .ok_or(DecryptError::KeyUnavailable)?;
+            let message_key =
+                MessageKey::from_secret_slice(&mut bytes).ok_or(DecryptError::KeyUnavailable)?;
             return Ok(Plan { message_key, change: Change::Skipped { position } });
         }
         if let Some(chain_pos) =
@@ -356,7 +363,7 @@ impl Session {
             if chain.end.is_some_and(|end| header.index >= end) {
                 return Err(DecryptError::Unauthenticated);
             }
-            let (skipped, message_key, chain_key, next_index) =
+            let Walk { skipped, message_key, chain_key, next_index } =
                 walk(&chain.chain_key, chain.next_index, header.index)?;
             return Ok(Plan {
                 message_key,
@@ -385,10 +392,13 @@ impl Session {
         root: &RootKey,
         header: &RatchetHeader,
     ) -> Result<Plan, DecryptError> {
-        let dh = ours.diffie_hellman(&header.ratchet_key).map_err(|_| DecryptError::Unauthenticated)?;
+        let dh =
+            ours.diffie_hellman(&header.ratchet_key).map_err(|_| DecryptError::Unauthenticated)?;
         let (root_key, chain_key) = root.step(&dh);
-        let (skipped, message_key, chain_key, next_index) = walk(&chain_key, 0, header.index)?;
-        let chain = ReceivingChain { ratchet_key: header.ratchet_key, chain_key, next_index, end: None };
+        let Walk { skipped, message_key, chain_key, next_index } =
+            walk(&chain_key, 0, header.index)?;
+        let chain =
+            ReceivingChain { ratchet_key: header.ratchet_key, chain_key, next_index, end: None };
         Ok(Plan {
             message_key,
             change: Change::NewChain {
@@ -516,8 +526,7 @@ mod tests {
         let alice = Account::generate(InstallationId::new("a").unwrap(), rng, now());
         let bob = Account::generate(InstallationId::new("b").unwrap(), rng, now());
         let bundle = bob.bundle(now());
-        let mut a =
-            Session::initiate(&alice, &bundle, bob.installation_id(), rng, now()).unwrap();
+        let mut a = Session::initiate(&alice, &bundle, bob.installation_id(), rng, now()).unwrap();
         let first = a.encrypt(b"hello", rng).unwrap();
         let (b, plaintext) = Session::respond(
             &bob,

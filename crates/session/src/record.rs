@@ -196,7 +196,10 @@ impl Session {
             bundle_id: self.bundle_id.as_bytes().to_vec(),
             x3dh_ephemeral,
             x3dh_identity,
-            their_ephemeral: self.their_ephemeral.map(|k| k.as_bytes().to_vec()).unwrap_or_default(),
+            their_ephemeral: self
+                .their_ephemeral
+                .map(|k| k.as_bytes().to_vec())
+                .unwrap_or_default(),
             root_key: self.root_key.expose_secret().to_vec(),
             sending_ratchet_secret,
             sending_chain_key,
@@ -239,11 +242,11 @@ impl Session {
         let state = if rec.x3dh_ephemeral.is_empty() {
             RatchetState::Active
         } else {
-            RatchetState::AwaitingReply(X3dhHeader {
+            RatchetState::AwaitingReply(Box::new(X3dhHeader {
                 ephemeral: dh_key("x3dh_ephemeral", &rec.x3dh_ephemeral)?,
                 signed_pre_key: bundle_id,
                 identity: identity_key("x3dh_identity", &rec.x3dh_identity)?,
-            })
+            }))
         };
         let their_ephemeral = if rec.their_ephemeral.is_empty() {
             None

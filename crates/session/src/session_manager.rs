@@ -246,7 +246,8 @@ fn decode_incoming(bytes: &[u8], ours: &InstallationId) -> Result<Incoming, Deco
         installation: InstallationId::new(core::mem::take(&mut msg.installation_id))?,
     };
     let bundles = msg.bundles.into_iter().map(Bundle::try_from).collect::<Result<_, _>>()?;
-    let envelope = msg.encrypted_message.remove(ours.as_str()).map(Envelope::try_from).transpose()?;
+    let envelope =
+        msg.encrypted_message.remove(ours.as_str()).map(Envelope::try_from).transpose()?;
     Ok(Incoming { from, bundles, envelope })
 }
 
@@ -520,8 +521,10 @@ impl SessionManager {
         now: Timestamp,
     ) -> Result<Option<Zeroizing<Vec<u8>>>, UndecryptableReason> {
         let identity_dh = peer.identity_dh.ok_or(UndecryptableReason::NoBundle)?;
-        let inst = peer.installations.get_mut(&from.installation).ok_or(UndecryptableReason::NoBundle)?;
-        let party = Party { identity: from.identity, identity_dh, installation: &from.installation };
+        let inst =
+            peer.installations.get_mut(&from.installation).ok_or(UndecryptableReason::NoBundle)?;
+        let party =
+            Party { identity: from.identity, identity_dh, installation: &from.installation };
         let (session, plaintext) =
             Session::respond_to(&self.account, &party, envelope, now, &self.config)
                 .map_err(UndecryptableReason::Handshake)?;
@@ -558,9 +561,11 @@ impl SessionManager {
         installation: &InstallationId,
         envelope: &Envelope,
     ) -> Result<Option<Zeroizing<Vec<u8>>>, UndecryptableReason> {
-        let inst = peer.installations.get_mut(installation).ok_or(UndecryptableReason::NoSession)?;
+        let inst =
+            peer.installations.get_mut(installation).ok_or(UndecryptableReason::NoSession)?;
         let mut first_error = None;
-        for session in inst.sessions.iter_mut().filter(|s| s.bundle_id == envelope.header.bundle_id) {
+        for session in inst.sessions.iter_mut().filter(|s| s.bundle_id == envelope.header.bundle_id)
+        {
             match session.decrypt(envelope) {
                 Ok(plaintext) => return Ok(Some(plaintext)),
                 Err(DecryptError::Duplicate) => return Ok(None),
@@ -584,7 +589,8 @@ impl SessionManager {
     ) -> Option<OutgoingMessage> {
         if self.recovery.len() >= MAX_TRACKED_FAILURES && !self.recovery.contains_key(from) {
             // Bounded: forget the entry with the oldest reset (or any).
-            let victim = self.recovery.iter().min_by_key(|(_, r)| r.last_reset).map(|(a, _)| a.clone());
+            let victim =
+                self.recovery.iter().min_by_key(|(_, r)| r.last_reset).map(|(a, _)| a.clone());
             if let Some(victim) = victim {
                 self.recovery.remove(&victim);
             }
@@ -605,14 +611,14 @@ impl SessionManager {
         }
         let identity_dh = peer.identity_dh?;
         let inst = peer.installations.get_mut(&from.installation)?;
-        let party = Party { identity: from.identity, identity_dh, installation: &from.installation };
+        let party =
+            Party { identity: from.identity, identity_dh, installation: &from.installation };
         let request = wire::SessionResetRequest {
             installation_id: self.account.installation_id().as_str().to_owned(),
             timestamp: now.as_millis(),
         };
-        let envelope = self
-            .encrypt_to(inst, &party, &request.encode_to_vec(), FLAG_RESET, rng, now)
-            .ok()?;
+        let envelope =
+            self.encrypt_to(inst, &party, &request.encode_to_vec(), FLAG_RESET, rng, now).ok()?;
         let state = self.recovery.entry(from.clone()).or_default();
         state.failures = 0;
         state.last_reset = Some(now);

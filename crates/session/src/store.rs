@@ -88,8 +88,11 @@ pub trait SessionStore {
     ///
     /// # Errors
     /// The store's failure.
-    fn store_peer(&mut self, peer: &IdentityPublicKey, record: &PeerRecord)
-    -> Result<(), Self::Error>;
+    fn store_peer(
+        &mut self,
+        peer: &IdentityPublicKey,
+        record: &PeerRecord,
+    ) -> Result<(), Self::Error>;
 }
 
 /// Storage of the local account.
@@ -141,8 +144,10 @@ pub fn save_account<S: AccountStore>(
 /// # Errors
 /// [`AccountStoreError::NotFound`] if none is stored; record or store failures.
 pub fn load_account<S: AccountStore>(store: &S) -> Result<Account, AccountStoreError<S::Error>> {
-    let record =
-        store.load_account().map_err(AccountStoreError::Store)?.ok_or(AccountStoreError::NotFound)?;
+    let record = store
+        .load_account()
+        .map_err(AccountStoreError::Store)?
+        .ok_or(AccountStoreError::NotFound)?;
     let pre_keys = store.load_signed_pre_keys().map_err(AccountStoreError::Store)?;
     Ok(Account::from_records(&record, &pre_keys)?)
 }

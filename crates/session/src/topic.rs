@@ -20,7 +20,9 @@
 //! so publishing it in a topic reveals nothing about session keys. The DH is contributory-
 //! checked like every other.
 
-use kaiwa_crypto::{DhError, DhKeyPair, DhPublicKey, IdentityPublicKey, hkdf_sha256_extract, sha256};
+use kaiwa_crypto::{
+    DhError, DhKeyPair, DhPublicKey, IdentityPublicKey, hkdf_sha256_extract, sha256,
+};
 
 use crate::limits::PARTITIONS;
 

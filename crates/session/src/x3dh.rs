@@ -143,11 +143,11 @@ impl Session {
             replaces: false,
             associated_data,
             bundle_id: spk,
-            state: RatchetState::AwaitingReply(X3dhHeader {
+            state: RatchetState::AwaitingReply(Box::new(X3dhHeader {
                 ephemeral: ephemeral_public,
                 signed_pre_key: spk,
                 identity: ours.identity_key(),
-            }),
+            })),
             their_ephemeral: None,
             root_key,
             sending: Some(SendingChain { ratchet_key, chain_key, next_index: 0 }),

@@ -73,7 +73,12 @@ impl Device {
         self.manager.process_bundle(&mut self.store, &bundle).unwrap();
     }
 
-    pub(crate) fn send(&mut self, to: &IdentityPublicKey, text: &[u8], now: Timestamp) -> OutgoingMessage {
+    pub(crate) fn send(
+        &mut self,
+        to: &IdentityPublicKey,
+        text: &[u8],
+        now: Timestamp,
+    ) -> OutgoingMessage {
         self.manager.encrypt(&mut self.store, to, text, &mut self.rng, now).unwrap()
     }
 
@@ -83,7 +88,12 @@ impl Device {
 
     /// Receives and expects a decrypted message with this text; returns the sender's
     /// installation.
-    pub(crate) fn expect_text(&mut self, msg: &OutgoingMessage, text: &[u8], now: Timestamp) -> InstallationId {
+    pub(crate) fn expect_text(
+        &mut self,
+        msg: &OutgoingMessage,
+        text: &[u8],
+        now: Timestamp,
+    ) -> InstallationId {
         match self.recv(msg, now) {
             Received::Message { from, plaintext } => {
                 assert_eq!(plaintext.as_slice(), text);

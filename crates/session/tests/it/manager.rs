@@ -185,7 +185,11 @@ fn a_party_restored_from_an_old_backup_recovers_automatically() {
     for i in 0..3 {
         let m = alice.send(&bob.identity(), b"lost", at(100 + i));
         match bob.recv(&m, at(100 + i)) {
-            Received::Undecryptable { reason: UndecryptableReason::Decrypt(_), recovery: r, .. } => {
+            Received::Undecryptable {
+                reason: UndecryptableReason::Decrypt(_),
+                recovery: r,
+                ..
+            } => {
                 recovery = r;
             }
             other => panic!("expected a failure, got {other:?}"),
@@ -235,7 +239,8 @@ fn recovery_is_rate_limited() {
     let mut later = 0;
     for i in 0..3 {
         let m = alice.send(&bob.identity(), b"x", at(60_000 + 20 + i));
-        if let Received::Undecryptable { recovery: Some(_), .. } = bob.recv(&m, at(60_000 + 20 + i)) {
+        if let Received::Undecryptable { recovery: Some(_), .. } = bob.recv(&m, at(60_000 + 20 + i))
+        {
             later += 1;
         }
     }

@@ -100,7 +100,8 @@ fn run_two_party(seed: u64, ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Send { from_alice } => {
                 counter += 1;
                 let text = counter.to_be_bytes().to_vec();
-                let (sender, keys) = if from_alice { (&mut a, &mut keys_a) } else { (&mut b, &mut keys_b) };
+                let (sender, keys) =
+                    if from_alice { (&mut a, &mut keys_a) } else { (&mut b, &mut keys_b) };
                 let envelope = sender.encrypt(&text, &mut rng).unwrap();
                 let epoch = epoch(keys, envelope.header().ratchet_key());
                 in_flight.push(Sent { to_bob: from_alice, envelope, text, epoch });
@@ -147,8 +148,9 @@ fn run_two_party(seed: u64, ops: Vec<Op>) -> Result<(), TestCaseError> {
 /// Three parties, each pair in conversation through session managers, with first
 /// messages that race each other.
 fn run_three_party(seed: u64, ops: Vec<(u8, u8, u8, usize)>) -> Result<(), TestCaseError> {
-    let mut devices: Vec<Device> =
-        (0..3).map(|i| device(seed * 10 + i, ["alice", "bob", "carol"][usize::try_from(i).unwrap()])).collect();
+    let mut devices: Vec<Device> = (0..3)
+        .map(|i| device(seed * 10 + i, ["alice", "bob", "carol"][usize::try_from(i).unwrap()]))
+        .collect();
     for i in 0..3 {
         for j in 0..3 {
             if i != j {
@@ -187,7 +189,8 @@ fn run_three_party(seed: u64, ops: Vec<(u8, u8, u8, usize)>) -> Result<(), TestC
             3..=5 if !in_flight.is_empty() => {
                 let f = in_flight.remove(pick % in_flight.len());
                 // Within the bounds (see the two-party run).
-                if received[f.from][f.to] - f.received_by_sender_at_send >= MAX_RECEIVING_CHAINS - 1 {
+                if received[f.from][f.to] - f.received_by_sender_at_send >= MAX_RECEIVING_CHAINS - 1
+                {
                     continue;
                 }
                 match devices[f.to].recv(&f.msg, at(now)) {
@@ -276,7 +279,12 @@ fn authenticated_part(bytes: &[u8], to: &str) -> Option<(Vec<u8>, String, Vec<u8
 /// sender fields). Unless the flip left the authenticated part intact, the message never
 /// decrypts and the stored sessions are unchanged; if it did (say, it turned the attached
 /// bundle into an unknown field), it decrypts to exactly the original plaintext, once.
-fn run_wire_tamper(seed: u64, position: usize, bit: u8, established: bool) -> Result<(), TestCaseError> {
+fn run_wire_tamper(
+    seed: u64,
+    position: usize,
+    bit: u8,
+    established: bool,
+) -> Result<(), TestCaseError> {
     let mut alice = device(seed, "alice");
     let mut bob = device(seed + 1, "bob");
     alice.learn(&bob);
@@ -304,7 +312,9 @@ fn run_wire_tamper(seed: u64, position: usize, bit: u8, established: bool) -> Re
             prop_assert!(matches!(again, Received::Duplicate { .. }), "{:?}", again);
             return Ok(());
         }
-        Ok(Received::Message { .. } | Received::SessionReset { .. } | Received::Duplicate { .. }) => {
+        Ok(
+            Received::Message { .. } | Received::SessionReset { .. } | Received::Duplicate { .. },
+        ) => {
             prop_assert!(false, "a tampered message was accepted: {:?}", got);
         }
         // Recovery starts at once only for a ratchet message when no session exists at all
@@ -351,5 +361,3 @@ proptest! {
         );
     }
 }
-
-

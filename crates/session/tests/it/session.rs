@@ -2,8 +2,8 @@
 //! secrecy, post-compromise security.
 
 use kaiwa_session::{
-    Account, DecryptError, Envelope, InstallationId, Session, SessionConfig,
-    SessionCreationError, Timestamp,
+    Account, DecryptError, Envelope, InstallationId, Session, SessionConfig, SessionCreationError,
+    Timestamp,
 };
 use rand_chacha::ChaCha20Rng;
 
@@ -18,8 +18,8 @@ pub(crate) fn accounts(rng: &mut ChaCha20Rng) -> (Account, Account) {
 /// Alice initiates; Bob accepts her first message ("hello").
 pub(crate) fn pair(rng: &mut ChaCha20Rng) -> (Session, Session) {
     let (alice, bob) = accounts(rng);
-    let mut a = Session::initiate(&alice, &bob.bundle(at(0)), bob.installation_id(), rng, at(1))
-        .unwrap();
+    let mut a =
+        Session::initiate(&alice, &bob.bundle(at(0)), bob.installation_id(), rng, at(1)).unwrap();
     let first = a.encrypt(b"hello", rng).unwrap();
     let (b, plaintext) = Session::respond(
         &bob,
@@ -67,15 +67,22 @@ fn respond_stores_nothing_when_the_first_message_fails() {
     wire.payload[0] ^= 1;
     let tampered = Envelope::try_from(wire).unwrap();
     let config = SessionConfig::default();
-    let result =
-        Session::respond(&bob, &alice.bundle(at(0)), alice.installation_id(), &tampered, at(1), &config);
+    let result = Session::respond(
+        &bob,
+        &alice.bundle(at(0)),
+        alice.installation_id(),
+        &tampered,
+        at(1),
+        &config,
+    );
     assert_eq!(result.unwrap_err(), SessionCreationError::Decrypt(DecryptError::Unauthenticated));
     // Claiming another installation of Alice changes the AD: rejected too.
     let other = InstallationId::new("alice-2").unwrap();
     let result = Session::respond(&bob, &alice.bundle(at(0)), &other, &first, at(1), &config);
     assert_eq!(result.unwrap_err(), SessionCreationError::Decrypt(DecryptError::Unauthenticated));
     // The wrong bundle (someone else's identity) is refused before any DH.
-    let result = Session::respond(&bob, &bob.bundle(at(0)), alice.installation_id(), &first, at(1), &config);
+    let result =
+        Session::respond(&bob, &bob.bundle(at(0)), alice.installation_id(), &first, at(1), &config);
     assert_eq!(result.unwrap_err(), SessionCreationError::IdentityMismatch);
     // A prekey past its grace period is gone.
     let mut bob = bob;
@@ -84,7 +91,14 @@ fn respond_stores_nothing_when_the_first_message_fails() {
     config_short.prekey_grace_period_ms = 1;
     bob.rotate_if_due(&config_short, &mut rng, at(10));
     bob.rotate_if_due(&config_short, &mut rng, at(20));
-    let result = Session::respond(&bob, &alice.bundle(at(0)), alice.installation_id(), &first, at(20), &config_short);
+    let result = Session::respond(
+        &bob,
+        &alice.bundle(at(0)),
+        alice.installation_id(),
+        &first,
+        at(20),
+        &config_short,
+    );
     assert_eq!(result.unwrap_err(), SessionCreationError::UnknownPreKey);
 }
 

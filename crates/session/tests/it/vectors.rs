@@ -11,7 +11,7 @@ use kaiwa_crypto::{
 };
 use kaiwa_session::{
     Account, AccountRecord, Bundle, BundleError, DecryptError, Envelope, InMemorySessionStore,
-    PeerRecord, Received, ROOT_KDF_INFO, SESSION_ID_INFO, Session, SessionConfig,
+    PeerRecord, ROOT_KDF_INFO, Received, SESSION_ID_INFO, Session, SessionConfig,
     SessionCreationError, SessionManager, SessionStore, SignedPreKeyRecord, X3DH_INFO,
 };
 use kaiwa_wire::net as wire;
@@ -60,10 +60,11 @@ fn derive(
         ikm.extend_from_slice(dh.expose_secret());
     }
     let [sk] = hkdf_sha256_extract(&[0; 32], &[&ikm]).expand_keys::<1>(X3DH_INFO);
-    let [id] = hkdf_sha256_extract(&[0; 32], &[sk.expose_secret()]).expand_keys::<1>(SESSION_ID_INFO);
+    let [id] =
+        hkdf_sha256_extract(&[0; 32], &[sk.expose_secret()]).expand_keys::<1>(SESSION_ID_INFO);
     let dh = ratchet.diffie_hellman(spk_b).unwrap();
-    let [_, chain] =
-        hkdf_sha256_extract(sk.expose_secret(), &[dh.expose_secret()]).expand_keys::<2>(ROOT_KDF_INFO);
+    let [_, chain] = hkdf_sha256_extract(sk.expose_secret(), &[dh.expose_secret()])
+        .expand_keys::<2>(ROOT_KDF_INFO);
     let mk = hmac_sha256_key(chain.expose_secret(), &[0x01]);
     Derived {
         sk: *sk.expose_secret(),
@@ -118,16 +119,26 @@ fn transcript(seed: u64) -> Value {
     // Open the first message with the independently derived message key.
     let mut aad = a.associated_data().to_vec();
     aad.extend_from_slice(&header_ad(&first));
-    let key = ChaCha20Poly1305Key::from(SymmetricKey::from_secret_bytes(&mut derived.message_key.clone()));
+    let key = ChaCha20Poly1305Key::from(SymmetricKey::from_secret_bytes(
+        &mut derived.message_key.clone(),
+    ));
     let opened = key.open(&Nonce::ZERO, &aad, first.ciphertext()).unwrap();
     assert_eq!(opened.as_slice(), b"hello bob");
 
     let config = SessionConfig::default();
-    let (mut b, plaintext) =
-        Session::respond(&bob, &alice.bundle(at(0)), alice.installation_id(), &first, at(1), &config)
-            .unwrap();
+    let (mut b, plaintext) = Session::respond(
+        &bob,
+        &alice.bundle(at(0)),
+        alice.installation_id(),
+        &first,
+        at(1),
+        &config,
+    )
+    .unwrap();
     assert_eq!(plaintext.as_slice(), b"hello bob");
-    let mut messages = vec![json!({"from": "alice", "envelope": hex(&first.encode()), "plaintext": hex(b"hello bob")})];
+    let mut messages = vec![
+        json!({"from": "alice", "envelope": hex(&first.encode()), "plaintext": hex(b"hello bob")}),
+    ];
     for (i, from_alice) in [false, false, true, false, true, true].into_iter().enumerate() {
         let text = format!("message {i}");
         let (sender, receiver) = if from_alice { (&mut a, &mut b) } else { (&mut b, &mut a) };
@@ -192,14 +203,18 @@ fn negative_vectors() -> Value {
     tampered.payload[last] ^= 0x80;
     let config = SessionConfig::default();
     let env = Envelope::try_from(tampered.clone()).unwrap();
-    let err = Session::respond(&bob, &alice.bundle(now), alice.installation_id(), &env, now, &config).unwrap_err();
+    let err =
+        Session::respond(&bob, &alice.bundle(now), alice.installation_id(), &env, now, &config)
+            .unwrap_err();
     assert_eq!(err, SessionCreationError::Decrypt(DecryptError::Unauthenticated));
     cases.push(json!({"name": "first_message_tampered_tag", "envelope": hex(&tampered.encode_to_vec()), "error": "Unauthenticated"}));
 
     let mut low_order = wire::EncryptedMessageProtocol::from(&first);
     low_order.x3dh_header.as_mut().unwrap().key = vec![0; 32];
     let env = Envelope::try_from(low_order.clone()).unwrap();
-    let err = Session::respond(&bob, &alice.bundle(now), alice.installation_id(), &env, now, &config).unwrap_err();
+    let err =
+        Session::respond(&bob, &alice.bundle(now), alice.installation_id(), &env, now, &config)
+            .unwrap_err();
     assert_eq!(err, SessionCreationError::NonContributory);
     cases.push(json!({"name": "ephemeral_key_of_small_order", "envelope": hex(&low_order.encode_to_vec()), "error": "NonContributory"}));
 
@@ -275,7 +290,8 @@ fn store_v1_records_still_load() {
         .collect();
     let account = Account::from_records(&account, &pre_keys).unwrap();
     let peer_identity =
-        kaiwa_crypto::IdentityPublicKey::try_from(bytes(&value["peer_identity"]).as_slice()).unwrap();
+        kaiwa_crypto::IdentityPublicKey::try_from(bytes(&value["peer_identity"]).as_slice())
+            .unwrap();
     let mut store = InMemorySessionStore::new();
     store.store_peer(&peer_identity, &PeerRecord::from_bytes(bytes(&value["peer"]))).unwrap();
     let mut manager = SessionManager::new(account, SessionConfig::default(), at(20));
