@@ -17,6 +17,9 @@ use super::support::*;
 
 const METADATA: StreamProtocol = StreamProtocol::new("/vac/waku/metadata/1.0.0");
 const STORE: StreamProtocol = StreamProtocol::new("/vac/waku/store-query/3.0.0");
+const RELAY: StreamProtocol = StreamProtocol::new("/vac/waku/relay/2.0.0");
+const PING: StreamProtocol = StreamProtocol::new("/ipfs/ping/1.0.0");
+const IDENTIFY: StreamProtocol = StreamProtocol::new("/ipfs/id/1.0.0");
 
 async fn wait_no_peers(node: &kaiwa_relay::RelayNode) {
     within(10, "disconnect", async {
@@ -94,17 +97,23 @@ impl request_response::Codec for RawCodec {
 struct Rogue {
     metadata: request_response::Behaviour<RawCodec>,
     store: request_response::Behaviour<RawCodec>,
+    relay: request_response::Behaviour<RawCodec>,
+    ping: request_response::Behaviour<RawCodec>,
+    identify: request_response::Behaviour<RawCodec>,
 }
 
 fn rogue() -> Swarm<Rogue> {
-    let config = request_response::Config::default().with_request_timeout(Duration::from_secs(5));
+    let config = request_response::Config::default().with_request_timeout(Duration::from_secs(2));
     SwarmBuilder::with_new_identity()
         .with_tokio()
         .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
         .unwrap()
         .with_behaviour(|_| Rogue {
             metadata: request_response::Behaviour::new([(METADATA, ProtocolSupport::Full)], config.clone()),
-            store: request_response::Behaviour::new([(STORE, ProtocolSupport::Outbound)], config),
+            store: request_response::Behaviour::new([(STORE, ProtocolSupport::Outbound)], config.clone()),
+            relay: request_response::Behaviour::new([(RELAY, ProtocolSupport::Outbound)], config.clone()),
+            ping: request_response::Behaviour::new([(PING, ProtocolSupport::Outbound)], config.clone()),
+            identify: request_response::Behaviour::new([(IDENTIFY, ProtocolSupport::Outbound)], config),
         })
         .unwrap()
         .build()
@@ -201,6 +210,28 @@ async fn garbage_on_metadata_and_store_streams_does_not_kill_the_node() {
         for garbage in [vec![0xff; 12], vec![0xff, 0xff, 0xff, 0x7f], vec![5, 1, 2]] {
             let id = rogue.behaviour_mut().store.send_request(&peer, garbage);
             assert!(matches!(outcome(&mut rogue, id).await, Outcome::Failed));
+        }
+
+        // Relay, ping and identify streams: garbage of every shape, all at once; whatever the
+        // node does with them (close, reset, ignore until the rogue's 2 s timeout), it goes on.
+        for garbage in [vec![0xff; 12], prefixed(&[0xff; 40]), vec![0; 7], vec![0x80, 0x80, 0x80, 0x80, 0x10]] {
+            let behaviour = rogue.behaviour_mut();
+            behaviour.relay.send_request(&peer, garbage.clone());
+            behaviour.ping.send_request(&peer, garbage.clone());
+            behaviour.identify.send_request(&peer, garbage);
+        }
+        let mut settled = 0;
+        while settled < 12 {
+            if let SwarmEvent::Behaviour(
+                RogueEvent::Relay(event) | RogueEvent::Ping(event) | RogueEvent::Identify(event),
+            ) = rogue.select_next_some().await
+                && matches!(
+                    event,
+                    request_response::Event::Message { .. } | request_response::Event::OutboundFailure { .. }
+                )
+            {
+                settled += 1;
+            }
         }
 
         let metrics = node.metrics();
