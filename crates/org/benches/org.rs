@@ -62,8 +62,14 @@ fn pair(r: &mut ChaCha20Rng) -> (OrganizationView, Person, OrganizationView, Cha
     )
     .unwrap();
     let general = ChannelId::new("general").unwrap();
-    org.create_channel(&Actor::Owner, &general, Channel::open("general", Access::NoMembership), NOW, r)
-        .unwrap();
+    org.create_channel(
+        &Actor::Owner,
+        &general,
+        Channel::open("general", Access::NoMembership),
+        NOW,
+        r,
+    )
+    .unwrap();
     let update = org.add_members(&Actor::Owner, &[bob.keys()], NOW, r).unwrap();
     let mut a = OrganizationView::new(org.id(), alice.keys().id);
     let mut b = OrganizationView::new(org.id(), bob.keys().id);
@@ -85,15 +91,18 @@ fn channel_messages(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("channel_200B");
     group.bench_function("kaiwa_encrypt_sign", |b| {
-        b.iter(|| black_box(sender.encrypt(&general, &alice.id, black_box(&PLAINTEXT), &mut r).unwrap()))
+        b.iter(|| {
+            black_box(sender.encrypt(&general, &alice.id, black_box(&PLAINTEXT), &mut r).unwrap())
+        })
     });
     group.bench_function("megolm_encrypt_sign", |b| {
         b.iter(|| black_box(megolm.encrypt(black_box(PLAINTEXT)).to_bytes()))
     });
     group.bench_function("kaiwa_decrypt_verify", |b| {
         b.iter_custom(|iters| {
-            let messages: Vec<Vec<u8>> =
-                (0..iters).map(|_| sender.encrypt(&general, &alice.id, &PLAINTEXT, &mut r).unwrap()).collect();
+            let messages: Vec<Vec<u8>> = (0..iters)
+                .map(|_| sender.encrypt(&general, &alice.id, &PLAINTEXT, &mut r).unwrap())
+                .collect();
             let start = Instant::now();
             for m in &messages {
                 black_box(receiver.decrypt(m).unwrap());
@@ -103,7 +112,8 @@ fn channel_messages(c: &mut Criterion) {
     });
     group.bench_function("megolm_decrypt_verify", |b| {
         b.iter_custom(|iters| {
-            let messages: Vec<Vec<u8>> = (0..iters).map(|_| megolm.encrypt(PLAINTEXT).to_bytes()).collect();
+            let messages: Vec<Vec<u8>> =
+                (0..iters).map(|_| megolm.encrypt(PLAINTEXT).to_bytes()).collect();
             let start = Instant::now();
             for m in &messages {
                 let message = MegolmMessage::from_bytes(m).unwrap();
@@ -137,7 +147,10 @@ fn catch_up(c: &mut Criterion) {
     let mut group = c.benchmark_group("catch_up_100000");
     group.bench_function("kaiwa_decrypt_live", |b| {
         b.iter_batched(
-            || OrganizationView::from_record(&OrganizationViewRecord::from_bytes(record.clone())).unwrap(),
+            || {
+                OrganizationView::from_record(&OrganizationViewRecord::from_bytes(record.clone()))
+                    .unwrap()
+            },
             |mut view| black_box(view.decrypt(&far).unwrap()),
             BatchSize::SmallInput,
         )
@@ -186,7 +199,8 @@ fn rekey(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("kaiwa_rekey", n), &n, |b, _| {
             b.iter(|| black_box(org.rekey_all(NOW, &mut r).unwrap()))
         });
-        let keys: Vec<kaiwa_crypto::DhPublicKey> = members(n, &mut r).iter().map(|m| m.dh_key).collect();
+        let keys: Vec<kaiwa_crypto::DhPublicKey> =
+            members(n, &mut r).iter().map(|m| m.dh_key).collect();
         let ours = DhKeyPair::generate(&mut r);
         group.bench_with_input(BenchmarkId::new("x25519_floor", n), &n, |b, _| {
             b.iter(|| {
@@ -214,11 +228,7 @@ fn description(c: &mut Criterion) {
     org.set_encrypted(&Actor::Owner, false, NOW, &mut r).unwrap();
     org.add_members(&Actor::Owner, &members(9_999, &mut r), NOW, &mut r).unwrap();
     let bytes = org.signed_description().bytes().to_vec();
-    println!(
-        "description n=10000: {} bytes, {} segments",
-        bytes.len(),
-        org.republish().len()
-    );
+    println!("description n=10000: {} bytes, {} segments", bytes.len(), org.republish().len());
     let id = org.id();
     let mut group = c.benchmark_group("description_10000");
     group.sample_size(10);
@@ -227,7 +237,10 @@ fn description(c: &mut Criterion) {
     group.bench_function("edit_encode_sign_segment", |b| {
         b.iter(|| {
             tick += 1;
-            black_box(org.set_tags(&Actor::Owner, vec![format!("t{}", tick % 2)], NOW + tick, &mut r).unwrap())
+            black_box(
+                org.set_tags(&Actor::Owner, vec![format!("t{}", tick % 2)], NOW + tick, &mut r)
+                    .unwrap(),
+            )
         })
     });
     group.bench_function("verify_decode", |b| {

@@ -93,6 +93,10 @@ pub const MAX_SKIPPED_KEYS_PER_JUMP: u32 = 128;
 /// (DECISIONS.md: "catching up any gap costs a bounded number of hashes").
 pub const MAX_RATCHET_JUMP: u32 = u32::MAX;
 
+/// Parsed sender keys a member view caches (saves one point decompression per received
+/// message); cleared when full. Not a protocol bound: a cache of a pure function.
+pub const MAX_CACHED_SENDER_KEYS: usize = 4_096;
+
 /// Plaintext bytes of one channel message, so that the signed message fits
 /// [`MAX_SIGNED_MESSAGE_BYTES`].
 pub const MAX_CHANNEL_PLAINTEXT_BYTES: usize = MAX_SIGNED_MESSAGE_BYTES - 1024;

@@ -20,7 +20,9 @@
 
 use std::collections::BTreeMap;
 
-use kaiwa_crypto::{CryptoRng, DhKeyPair, DhPublicKey, IdentityKeyPair, Nonce, Zeroizing};
+use kaiwa_crypto::{
+    CryptoRng, DhKeyPair, DhPublicKey, IdentityKeyPair, IdentityPublicKey, Nonce, Zeroizing,
+};
 
 use crate::chain::Ratchet;
 use crate::channel::{self, Header, Received};
@@ -31,7 +33,9 @@ use crate::error::{
     ResponseError,
 };
 use crate::id::{ChannelId, Epoch, GroupId, LamportTime, MemberId, OrgId};
-use crate::limits::{MAX_CHANNEL_PLAINTEXT_BYTES, MAX_SKIPPED_KEYS_PER_JUMP};
+use crate::limits::{
+    MAX_CACHED_SENDER_KEYS, MAX_CHANNEL_PLAINTEXT_BYTES, MAX_SKIPPED_KEYS_PER_JUMP,
+};
 use crate::rekey::VerifiedRekey;
 use crate::request::{self, JoinRequest, Response};
 use crate::segment::{Progress, Reassembler};
@@ -108,11 +112,14 @@ pub struct OrganizationView {
     pub(crate) channel_groups: BTreeMap<GroupId, ChannelId>,
     pub(crate) reassembler: Reassembler,
     pub(crate) ring: KeyRing,
+    /// Parsed keys of recent senders (not persisted, not secret).
+    pub(crate) sender_keys: BTreeMap<MemberId, IdentityPublicKey>,
 }
 
 impl core::fmt::Debug for OrganizationView {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let Self { org, me, signed, channel_groups: _, reassembler: _, ring } = self;
+        let Self { org, me, signed, channel_groups: _, reassembler: _, ring, sender_keys: _ } =
+            self;
         f.debug_struct("OrganizationView")
             .field("org", org)
             .field("me", me)
@@ -147,6 +154,7 @@ impl OrganizationView {
             channel_groups: BTreeMap::new(),
             reassembler: Reassembler::default(),
             ring: KeyRing::default(),
+            sender_keys: BTreeMap::new(),
         }
     }
 
@@ -379,7 +387,10 @@ impl OrganizationView {
 
     /// Common checks of `decrypt` and `decrypt_history`: returns the parsed, signature-checked
     /// message, its channel, and its key group.
-    fn authenticate(&self, bytes: &[u8]) -> Result<(Received, ChannelId, GroupId), DecryptError> {
+    fn authenticate(
+        &self,
+        bytes: &[u8],
+    ) -> Result<(Received, ChannelId, GroupId, IdentityPublicKey), DecryptError> {
         let msg = Received::decode(bytes)?;
         let d = self.description().ok_or(DecryptError::NoDescription)?;
         let id =
@@ -395,12 +406,26 @@ impl OrganizationView {
         if !d.is_channel_member(channel, &sender) {
             return Err(DecryptError::NotMember);
         }
-        let key = sender.public_key().map_err(|_| DecryptError::Unauthenticated)?;
+        let key = match self.sender_keys.get(&sender) {
+            Some(key) => *key,
+            None => sender.public_key().map_err(|_| DecryptError::Unauthenticated)?,
+        };
         if !msg.verify(&key) {
             return Err(DecryptError::Unauthenticated);
         }
         let group = key_group(d, id, channel.has_own_members());
-        Ok((msg, id.clone(), group))
+        Ok((msg, id.clone(), group, key))
+    }
+
+    /// Remembers a sender's parsed key (a pure function of the id; saves a point
+    /// decompression per message). Bounded: cleared when full.
+    fn remember_sender(&mut self, sender: MemberId, key: IdentityPublicKey) {
+        if self.sender_keys.len() >= MAX_CACHED_SENDER_KEYS
+            && !self.sender_keys.contains_key(&sender)
+        {
+            self.sender_keys.clear();
+        }
+        self.sender_keys.insert(sender, key);
     }
 
     fn epoch_state(&self, group: &GroupId, msg: &Received) -> Result<&EpochState, DecryptError> {
@@ -423,9 +448,10 @@ impl OrganizationView {
     /// # Errors
     /// [`DecryptError`] with a typed reason; the view is then unchanged.
     pub fn decrypt(&mut self, bytes: &[u8]) -> Result<ChannelPlaintext, DecryptError> {
-        let (msg, channel, group) = self.authenticate(bytes)?;
+        let (msg, channel, group, key) = self.authenticate(bytes)?;
         let sender = msg.header.sender;
         if msg.is_public() {
+            self.remember_sender(sender, key);
             return Ok(ChannelPlaintext {
                 channel,
                 sender,
@@ -482,6 +508,7 @@ impl OrganizationView {
         };
         let plaintext = msg.open(message_key).ok_or(DecryptError::Unauthenticated)?;
         // Authenticated: commit.
+        self.remember_sender(sender, key);
         match plan {
             Some((next, skipped)) => {
                 if let Some(state) =
@@ -506,7 +533,7 @@ impl OrganizationView {
     /// # Errors
     /// [`DecryptError`] with a typed reason.
     pub fn decrypt_history(&self, bytes: &[u8]) -> Result<ChannelPlaintext, DecryptError> {
-        let (msg, channel, group) = self.authenticate(bytes)?;
+        let (msg, channel, group, _) = self.authenticate(bytes)?;
         let sender = msg.header.sender;
         if msg.is_public() {
             return Ok(ChannelPlaintext {

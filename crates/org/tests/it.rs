@@ -12,4 +12,5 @@ mod it {
     mod flows;
     mod security;
     mod store;
+    mod vectors;
 }
