@@ -13,7 +13,7 @@
 //! Run briefly: `cargo bench -p kaiwa-session -- --warm-up-time 1 --measurement-time 3`.
 
 #![allow(missing_docs, reason = "bench binary")]
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "bench setup")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "bench setup")]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
