@@ -199,7 +199,8 @@ mod tests {
         assert_eq!(ours().encode_request(), ours().encode_response());
         // The packed form (prost's default) decodes the same.
         assert_eq!(ShardInfo::decode(&[0x08, 42, 0x12, 0x02, 0x00, 0x03]).unwrap(), ours());
-        let packed = WakuMetadataRequest { cluster_id: Some(42), shards: vec![0, 3] }.encode_to_vec();
+        let packed =
+            WakuMetadataRequest { cluster_id: Some(42), shards: vec![0, 3] }.encode_to_vec();
         assert_eq!(ShardInfo::decode(&packed).unwrap(), ours());
     }
 

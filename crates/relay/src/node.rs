@@ -161,7 +161,10 @@ impl RelayNode {
     /// # Errors
     ///
     /// [`RelayError::Stopped`] after shutdown.
-    pub async fn subscribe_relay(&self, filter: ContentFilter) -> Result<RelaySubscription, RelayError> {
+    pub async fn subscribe_relay(
+        &self,
+        filter: ContentFilter,
+    ) -> Result<RelaySubscription, RelayError> {
         let (sender, receiver) = mpsc::channel(MAX_SUBSCRIPTION_BACKLOG);
         self.ask(|reply| Command::Subscribe { filter, sender, reply })
             .await

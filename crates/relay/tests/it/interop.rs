@@ -74,8 +74,10 @@ impl JsNode {
     /// The next event of this kind; js errors fail the test.
     async fn event(&mut self, kind: &str) -> Value {
         loop {
-            let line = within(20, kind, self.lines.next_line()).await.unwrap().expect("js node exited");
-            let event: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("js printed {line}"));
+            let line =
+                within(20, kind, self.lines.next_line()).await.unwrap().expect("js node exited");
+            let event: Value =
+                serde_json::from_str(&line).unwrap_or_else(|_| panic!("js printed {line}"));
             match event["event"].as_str() {
                 Some("error") => panic!("js node error: {event}"),
                 Some(found) if found == kind => return event,

@@ -13,7 +13,12 @@ async fn start_listener(port: u16) -> RelayNode {
     let mut secret = SECRET;
     let key = NodeKey::from_secret_bytes(&mut secret).unwrap();
     let listen = format!("/ip4/127.0.0.1/tcp/{port}").parse().unwrap();
-    start(kaiwa_relay::RelayConfig::builder(kaiwa_transport::ClusterId::new(CLUSTER), [shard(0)]).key(key).listen(listen)).await
+    start(
+        kaiwa_relay::RelayConfig::builder(kaiwa_transport::ClusterId::new(CLUSTER), [shard(0)])
+            .key(key)
+            .listen(listen),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -44,8 +44,9 @@ async fn peers_of_another_cluster_or_without_shared_shards_are_disconnected() {
             within(10, "dial", stranger.dial(address(&ours, false).await)).await.unwrap();
             wait_no_peers(&ours).await;
             wait_no_peers(&stranger).await;
-            let disconnects =
-                ours.metrics().metadata_disconnects + stranger.metrics().metadata_disconnects - before;
+            let disconnects = ours.metrics().metadata_disconnects
+                + stranger.metrics().metadata_disconnects
+                - before;
             assert!(disconnects >= 1, "the handshake disconnected them");
             stranger.shutdown().await;
         }
@@ -70,24 +71,42 @@ impl request_response::Codec for RawCodec {
     type Request = Vec<u8>;
     type Response = Vec<u8>;
 
-    async fn read_request<T: AsyncRead + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>> {
+    async fn read_request<T: AsyncRead + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+    ) -> io::Result<Vec<u8>> {
         let mut bytes = Vec::new();
         io.take(1 << 20).read_to_end(&mut bytes).await?;
         Ok(bytes)
     }
 
-    async fn read_response<T: AsyncRead + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>> {
+    async fn read_response<T: AsyncRead + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+    ) -> io::Result<Vec<u8>> {
         let mut bytes = Vec::new();
         io.take(1 << 20).read_to_end(&mut bytes).await?;
         Ok(bytes)
     }
 
-    async fn write_request<T: AsyncWrite + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T, request: Vec<u8>) -> io::Result<()> {
+    async fn write_request<T: AsyncWrite + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        request: Vec<u8>,
+    ) -> io::Result<()> {
         io.write_all(&request).await?;
         io.flush().await
     }
 
-    async fn write_response<T: AsyncWrite + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T, response: Vec<u8>) -> io::Result<()> {
+    async fn write_response<T: AsyncWrite + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        response: Vec<u8>,
+    ) -> io::Result<()> {
         io.write_all(&response).await?;
         io.flush().await
     }
@@ -109,11 +128,26 @@ fn rogue() -> Swarm<Rogue> {
         .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
         .unwrap()
         .with_behaviour(|_| Rogue {
-            metadata: request_response::Behaviour::new([(METADATA, ProtocolSupport::Full)], config.clone()),
-            store: request_response::Behaviour::new([(STORE, ProtocolSupport::Outbound)], config.clone()),
-            relay: request_response::Behaviour::new([(RELAY, ProtocolSupport::Outbound)], config.clone()),
-            ping: request_response::Behaviour::new([(PING, ProtocolSupport::Outbound)], config.clone()),
-            identify: request_response::Behaviour::new([(IDENTIFY, ProtocolSupport::Outbound)], config),
+            metadata: request_response::Behaviour::new(
+                [(METADATA, ProtocolSupport::Full)],
+                config.clone(),
+            ),
+            store: request_response::Behaviour::new(
+                [(STORE, ProtocolSupport::Outbound)],
+                config.clone(),
+            ),
+            relay: request_response::Behaviour::new(
+                [(RELAY, ProtocolSupport::Outbound)],
+                config.clone(),
+            ),
+            ping: request_response::Behaviour::new(
+                [(PING, ProtocolSupport::Outbound)],
+                config.clone(),
+            ),
+            identify: request_response::Behaviour::new(
+                [(IDENTIFY, ProtocolSupport::Outbound)],
+                config,
+            ),
         })
         .unwrap()
         .build()
@@ -153,8 +187,12 @@ async fn outcome(swarm: &mut Swarm<Rogue>, id: request_response::OutboundRequest
                 message: request_response::Message::Request { channel, .. },
                 ..
             })) => {
-                let ours = WakuMetadataResponse { cluster_id: Some(u32::from(CLUSTER)), shards: vec![0] };
-                let _ = swarm.behaviour_mut().metadata.send_response(channel, prefixed(&ours.encode_to_vec()));
+                let ours =
+                    WakuMetadataResponse { cluster_id: Some(u32::from(CLUSTER)), shards: vec![0] };
+                let _ = swarm
+                    .behaviour_mut()
+                    .metadata
+                    .send_response(channel, prefixed(&ours.encode_to_vec()));
             }
             SwarmEvent::Behaviour(
                 RogueEvent::Metadata(request_response::Event::Message {
@@ -166,10 +204,16 @@ async fn outcome(swarm: &mut Swarm<Rogue>, id: request_response::OutboundRequest
                     ..
                 }),
             ) if request_id == id => {
-                return if response.is_empty() { Outcome::Failed } else { Outcome::Response(response) };
+                return if response.is_empty() {
+                    Outcome::Failed
+                } else {
+                    Outcome::Response(response)
+                };
             }
             SwarmEvent::Behaviour(
-                RogueEvent::Metadata(request_response::Event::OutboundFailure { request_id, .. })
+                RogueEvent::Metadata(request_response::Event::OutboundFailure {
+                    request_id, ..
+                })
                 | RogueEvent::Store(request_response::Event::OutboundFailure { request_id, .. }),
             ) if request_id == id => return Outcome::Failed,
             _ => {}
@@ -192,10 +236,14 @@ async fn garbage_on_metadata_and_store_streams_does_not_kill_the_node() {
         }
 
         // Metadata: an overlong varint, a frame announcing 4 GiB, a valid frame of garbage.
-        let metadata_garbage = [vec![0xff; 12], vec![0x80, 0x80, 0x80, 0x80, 0x10], prefixed(&[0xff; 40])];
+        let metadata_garbage =
+            [vec![0xff; 12], vec![0x80, 0x80, 0x80, 0x80, 0x10], prefixed(&[0xff; 40])];
         for garbage in metadata_garbage {
             let id = rogue.behaviour_mut().metadata.send_request(&peer, garbage);
-            assert!(matches!(outcome(&mut rogue, id).await, Outcome::Failed), "no answer to garbage");
+            assert!(
+                matches!(outcome(&mut rogue, id).await, Outcome::Failed),
+                "no answer to garbage"
+            );
         }
         // Store: a valid frame of garbage is answered 400; a bad frame gets no answer.
         let id = rogue.behaviour_mut().store.send_request(&peer, prefixed(&[0xff; 40]));
@@ -214,7 +262,9 @@ async fn garbage_on_metadata_and_store_streams_does_not_kill_the_node() {
 
         // Relay, ping and identify streams: garbage of every shape, all at once; whatever the
         // node does with them (close, reset, ignore until the rogue's 2 s timeout), it goes on.
-        for garbage in [vec![0xff; 12], prefixed(&[0xff; 40]), vec![0; 7], vec![0x80, 0x80, 0x80, 0x80, 0x10]] {
+        for garbage in
+            [vec![0xff; 12], prefixed(&[0xff; 40]), vec![0; 7], vec![0x80, 0x80, 0x80, 0x80, 0x10]]
+        {
             let behaviour = rogue.behaviour_mut();
             behaviour.relay.send_request(&peer, garbage.clone());
             behaviour.ping.send_request(&peer, garbage.clone());
@@ -227,7 +277,8 @@ async fn garbage_on_metadata_and_store_streams_does_not_kill_the_node() {
             ) = rogue.select_next_some().await
                 && matches!(
                     event,
-                    request_response::Event::Message { .. } | request_response::Event::OutboundFailure { .. }
+                    request_response::Event::Message { .. }
+                        | request_response::Event::OutboundFailure { .. }
                 )
             {
                 settled += 1;

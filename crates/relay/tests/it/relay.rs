@@ -19,7 +19,8 @@ async fn two_nodes_exchange_messages_both_ways_with_matching_ids() {
         connect(&a, &b).await;
 
         for (sender, receiver) in [(&a, &mut at_b), (&b, &mut at_a)] {
-            let sent = message("chat", b"hello over relay".to_vec()).with_meta(vec![7; 64]).unwrap();
+            let sent =
+                message("chat", b"hello over relay".to_vec()).with_meta(vec![7; 64]).unwrap();
             let published = sender.publish(&pubsub(), &sent).await.unwrap();
             // The id is SHA-256 of the exact bytes gossipsub carried.
             assert_eq!(published.message_id, RelayMessageId::of_data(&sent.encode()));
@@ -116,7 +117,10 @@ async fn invalid_messages_are_rejected_counted_and_never_forwarded() {
 
         let invalid = invalid_payloads();
         for (what, data) in &invalid {
-            sender.publish_raw_for_testing_only(&pubsub(), data.clone()).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+            sender
+                .publish_raw_for_testing_only(&pubsub(), data.clone())
+                .await
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
         }
         // A valid marker after them: once it arrives, every invalid one has been judged.
         let marker = message("line", b"marker".to_vec());
@@ -153,7 +157,10 @@ async fn subscriptions_filter_by_content_topic_and_publish_errors_are_typed() {
         let alone = a.publish(&pubsub(), &message("x", vec![1])).await;
         assert_eq!(alone, Err(PublishError::NoPeers));
         let other = PubsubTopic::static_shard(ClusterId::new(CLUSTER), shard(5));
-        assert_eq!(a.publish(&other, &message("x", vec![1])).await, Err(PublishError::TopicNotRelayed));
+        assert_eq!(
+            a.publish(&other, &message("x", vec![1])).await,
+            Err(PublishError::TopicNotRelayed)
+        );
 
         let b = start(config()).await;
         let mut only_x = b.subscribe_relay(filter("x")).await.unwrap();

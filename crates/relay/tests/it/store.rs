@@ -48,14 +48,19 @@ async fn an_offline_peer_catches_up_page_by_page() {
             let mut pages = Vec::new();
             let mut query = Some(first.clone().with_direction(direction));
             while let Some(current) = query {
-                let page = within(10, "page", reader.store_query(store.peer_id(), &current)).await.unwrap();
+                let page = within(10, "page", reader.store_query(store.peer_id(), &current))
+                    .await
+                    .unwrap();
                 query = current.next_page(&page);
                 pages.push(page.messages);
             }
-            assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), match direction {
-                Direction::Forward => vec![10, 10, 5],
-                Direction::Backward => vec![10, 10, 5],
-            });
+            assert_eq!(
+                pages.iter().map(Vec::len).collect::<Vec<_>>(),
+                match direction {
+                    Direction::Forward => vec![10, 10, 5],
+                    Direction::Backward => vec![10, 10, 5],
+                }
+            );
             if direction == Direction::Backward {
                 pages.reverse();
             }
@@ -70,10 +75,8 @@ async fn an_offline_peer_catches_up_page_by_page() {
             }
         })
         .await;
-        let ranged = first
-            .clone()
-            .with_time_range(sent[3].timestamp(), sent[5].timestamp())
-            .unwrap();
+        let ranged =
+            first.clone().with_time_range(sent[3].timestamp(), sent[5].timestamp()).unwrap();
         let page = reader.query_any_store(&ranged).await.unwrap();
         let got: Vec<_> = page.messages.into_iter().map(|m| m.message).collect();
         assert_eq!(got, sent[3..=5].to_vec());
@@ -88,7 +91,10 @@ async fn an_offline_peer_catches_up_page_by_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_keeps_only_the_newest_and_non_stores_say_unsupported() {
     within(40, "retention", async {
-        let store = start(config().store_server(true).retention(Retention::new(10, Duration::from_secs(3600)))).await;
+        let store = start(
+            config().store_server(true).retention(Retention::new(10, Duration::from_secs(3600))),
+        )
+        .await;
         let writer = start(config()).await;
         connect(&writer, &store).await;
         let sent = publish_history(&writer, 15).await;

@@ -4,7 +4,9 @@ use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kaiwa_relay::{Multiaddr, RelayConfig, RelayConfigBuilder, RelayNode};
-use kaiwa_transport::{ClusterId, ContentFilter, ContentTopic, PubsubTopic, ShardIndex, WakuMessage};
+use kaiwa_transport::{
+    ClusterId, ContentFilter, ContentTopic, PubsubTopic, ShardIndex, WakuMessage,
+};
 
 /// The test cluster (not a production one).
 pub(crate) const CLUSTER: u16 = 42;

@@ -43,9 +43,15 @@ async fn relay_nodes_work_through_the_transport_trait() {
         assert_eq!(page.messages[0].hash, hash);
         assert_eq!(b_dyn.health().await.unwrap().status(&pubsub()), HealthStatus::MinimallyHealthy);
 
-        let other = kaiwa_transport::PubsubTopic::static_shard(kaiwa_transport::ClusterId::new(CLUSTER), shard(9));
+        let other = kaiwa_transport::PubsubTopic::static_shard(
+            kaiwa_transport::ClusterId::new(CLUSTER),
+            shard(9),
+        );
         let refused = a_dyn.publish(other, message("t", vec![])).await;
-        assert_eq!(refused, Err(RelayError::Publish { source: kaiwa_relay::PublishError::TopicNotRelayed }));
+        assert_eq!(
+            refused,
+            Err(RelayError::Publish { source: kaiwa_relay::PublishError::TopicNotRelayed })
+        );
         store.shutdown().await;
         a.shutdown().await;
         b.shutdown().await;
