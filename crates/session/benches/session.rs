@@ -365,5 +365,35 @@ fn catch_up(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, encrypt, decrypt, ping_pong, setup, catch_up);
+/// The primitives themselves, to read the floors above.
+fn primitives(c: &mut Criterion) {
+    let mut group = c.benchmark_group("primitive");
+    let ck = key(7);
+    group.bench_function("hmac_sha256", |bench| {
+        bench.iter(|| black_box(hmac_sha256_key(black_box(ck.expose_secret()), &[1])));
+    });
+    let aead = ChaCha20Poly1305Key::from(key(8));
+    let ad = [0u8; AD_LEN];
+    group.bench_function("chacha20poly1305_seal_200B", |bench| {
+        bench.iter(|| black_box(aead.seal(&Nonce::ZERO, black_box(&ad), &PAYLOAD).unwrap()));
+    });
+    group.bench_function("chacha20poly1305_seal_200B_no_ad", |bench| {
+        bench.iter(|| black_box(aead.seal(&Nonce::ZERO, &[], black_box(&PAYLOAD)).unwrap()));
+    });
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let a = DhKeyPair::generate(&mut rng);
+    let b = DhKeyPair::generate(&mut rng).public_key();
+    group.bench_function("x25519", |bench| {
+        bench.iter(|| black_box(a.diffie_hellman(black_box(&b)).unwrap()));
+    });
+    group.bench_function("x25519_keygen", |bench| {
+        bench.iter(|| black_box(DhKeyPair::generate(&mut rng)));
+    });
+    group.bench_function("kdf_rk", |bench| {
+        bench.iter(|| black_box(floor_kdf_rk(&ck, black_box(&[3; 32]))));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, primitives, encrypt, decrypt, ping_pong, setup, catch_up);
 criterion_main!(benches);

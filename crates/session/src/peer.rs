@@ -12,7 +12,8 @@
 //!                                       next send starts a new session: "re-keying on a higher
 //!                                       version", digest §3.2)
 //!                   same or lower    -> keep the prekey
-//!                 keep the `max_installations` installations seen most recently
+//!                 keep the `max_installations` installations seen most recently (by the
+//!                 timestamp of the last bundle listing them, then by prekey creation time)
 //! ```
 
 use std::collections::BTreeMap;
@@ -115,7 +116,7 @@ impl Peer {
             let oldest = self
                 .installations
                 .iter()
-                .min_by_key(|(_, inst)| inst.last_seen)
+                .min_by_key(|(_, inst)| (inst.last_seen, inst.pre_key.created_at))
                 .map(|(id, _)| id.clone());
             match oldest {
                 Some(id) => self.installations.remove(&id),
@@ -204,5 +205,72 @@ impl Peer {
             );
         }
         Ok(Self { identity: *identity, identity_dh, bundle_digest, installations })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kaiwa_crypto::IdentityKeyPair;
+    use rand_chacha::ChaCha20Rng;
+    use rand_chacha::rand_core::SeedableRng;
+
+    use super::*;
+    use crate::bundle::PROTOCOL_VERSION;
+
+    fn spk(byte: u8, version: u32, created_at: u64) -> SignedPreKeyPublic {
+        SignedPreKeyPublic {
+            key: DhPublicKey::from_bytes([byte; 32]),
+            version,
+            protocol_version: PROTOCOL_VERSION,
+            created_at: Timestamp::from_millis(created_at),
+        }
+    }
+
+    fn bundle(
+        identity: &IdentityKeyPair,
+        entries: &[(&str, SignedPreKeyPublic)],
+        at: u64,
+    ) -> VerifiedBundle {
+        let installations =
+            entries.iter().map(|(id, spk)| (InstallationId::new(*id).unwrap(), *spk)).collect();
+        VerifiedBundle::sign(
+            identity,
+            DhPublicKey::from_bytes([5; 32]),
+            installations,
+            Timestamp::from_millis(at),
+        )
+    }
+
+    #[test]
+    fn merge_keeps_the_most_recent_installations_and_higher_versions() {
+        let identity = IdentityKeyPair::generate(&mut ChaCha20Rng::seed_from_u64(61));
+        let mut peer = Peer::new(identity.public_key());
+        let four = bundle(
+            &identity,
+            &[
+                ("d1", spk(1, 1, 10)),
+                ("d2", spk(2, 1, 40)),
+                ("d3", spk(3, 1, 30)),
+                ("d4", spk(4, 1, 20)),
+            ],
+            100,
+        );
+        assert!(peer.merge(&four, 3, None));
+        assert!(!peer.merge(&four, 3, None), "the same bundle again changes nothing");
+        let ids: Vec<&str> = peer.installations.keys().map(InstallationId::as_str).collect();
+        assert_eq!(ids, ["d2", "d3", "d4"], "d1 has the oldest prekey");
+
+        // A lower version is ignored, a higher one replaces the prekey.
+        let older = bundle(&identity, &[("d2", spk(9, 1, 5))], 200);
+        peer.merge(&older, 3, None);
+        assert_eq!(peer.installations[&InstallationId::new("d2").unwrap()].pre_key, spk(2, 1, 40));
+        let newer = bundle(&identity, &[("d2", spk(8, 2, 150))], 300);
+        peer.merge(&newer, 3, None);
+        assert_eq!(peer.installations[&InstallationId::new("d2").unwrap()].pre_key, spk(8, 2, 150));
+
+        // Our own installation is never a peer installation.
+        let mut me = Peer::new(identity.public_key());
+        me.merge(&four, 3, Some(&InstallationId::new("d2").unwrap()));
+        assert!(!me.installations.contains_key(&InstallationId::new("d2").unwrap()));
     }
 }

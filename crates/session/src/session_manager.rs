@@ -58,8 +58,8 @@ use crate::error::{
 use crate::header::{Envelope, identity_key};
 use crate::installation::InstallationId;
 use crate::limits::{
-    MAX_BUNDLES_PER_MESSAGE, MAX_ENVELOPES_PER_MESSAGE, MAX_MESSAGE_LEN, MAX_PLAINTEXT_LEN,
-    MAX_TRACKED_FAILURES,
+    MAX_BUNDLES_PER_MESSAGE, MAX_ENVELOPES_PER_MESSAGE, MAX_INSTALLATIONS, MAX_MESSAGE_LEN,
+    MAX_PLAINTEXT_LEN, MAX_TRACKED_FAILURES,
 };
 use crate::peer::{Peer, PeerInstallation};
 use crate::ratchet::Session;
@@ -447,7 +447,9 @@ impl SessionManager {
             if peer.bundle_digest == Some(bundle.digest()) {
                 continue;
             }
-            let verified = bundle.verify(now, self.config.installations_bound())?;
+            // Verified against the hard bound: a peer with more devices than we talk to is
+            // still heard; merging keeps the `max_installations` most recently active.
+            let verified = bundle.verify(now, MAX_INSTALLATIONS)?;
             changed |= peer.merge(&verified, self.config.installations_bound(), exclude.as_ref());
         }
         let Some(envelope) = incoming.envelope else {
