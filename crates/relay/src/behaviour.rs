@@ -27,8 +27,10 @@
 //!             P4 invalid_message_deliveries weight -100 decay 0.5
 //! ```
 //!
-//! nwaku's `disconnectBadPeers = true` is libp2p-gossipsub's behaviour at the graylist
-//! threshold: a graylisted peer's RPCs are ignored. The validation mode is
+//! nwaku's `disconnectBadPeers = true`: libp2p-gossipsub ignores a graylisted peer's RPCs, and
+//! the node also disconnects every peer whose score is below the graylist threshold (checked
+//! every second). With P₄ = −100 × (invalid deliveries)², a peer is cut off by its 11th invalid
+//! message (−12,100); the count halves every 12 s. The validation mode is
 //! `ValidationMode::Anonymous`: a message carrying `from`, `seqno`, `signature` or `key` is
 //! rejected, as StrictNoSign requires (digest §7).
 
@@ -128,6 +130,9 @@ pub(crate) fn topic_score_params() -> TopicScoreParams {
     }
 }
 
+/// nwaku's graylist threshold: below it a peer's RPCs are ignored, and the node disconnects it.
+pub(crate) const GRAYLIST_THRESHOLD: f64 = -10_000.0;
+
 /// nwaku's peer score parameters for these relayed topics, and its thresholds.
 pub(crate) fn peer_score(
     topics: &[gossipsub::TopicHash],
@@ -150,7 +155,7 @@ pub(crate) fn peer_score(
     let thresholds = PeerScoreThresholds {
         gossip_threshold: -100.0,
         publish_threshold: -1000.0,
-        graylist_threshold: -10_000.0,
+        graylist_threshold: GRAYLIST_THRESHOLD,
         accept_px_threshold: 0.0,
         opportunistic_graft_threshold: 0.0,
     };

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use kaiwa_transport::limits::MAX_MESSAGE_SIZE;
 use kaiwa_transport::{ClusterId, ShardIndex};
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
@@ -133,6 +134,10 @@ pub struct RelayConfig {
     pub store_server: bool,
     /// Archive retention when the store server is on.
     pub retention: Retention,
+    /// Largest WakuMessage (protobuf bytes) the node relays or publishes: at most, and by
+    /// default, kaiwa-transport's `MAX_MESSAGE_SIZE` (150 KiB, 64/WAKU2-NETWORK). Larger
+    /// relayed messages are rejected like any invalid message.
+    pub max_message_size: usize,
     /// First redial delay for a lost static peer (doubled after each failure).
     pub reconnect_initial: Duration,
     /// Longest redial delay.
@@ -156,6 +161,7 @@ impl RelayConfig {
                 static_peers: Vec::new(),
                 store_server: false,
                 retention: Retention::default(),
+                max_message_size: MAX_MESSAGE_SIZE,
                 reconnect_initial: RECONNECT_BACKOFF_INITIAL,
                 reconnect_max: RECONNECT_BACKOFF_MAX,
             },
@@ -178,6 +184,9 @@ impl RelayConfig {
         }
         if self.store_server && self.retention.max_messages == 0 {
             return Err(ConfigError::ZeroRetention);
+        }
+        if self.max_message_size == 0 || self.max_message_size > MAX_MESSAGE_SIZE {
+            return Err(ConfigError::MaxMessageSize);
         }
         if self.reconnect_initial.is_zero() || self.reconnect_max < self.reconnect_initial {
             return Err(ConfigError::Backoff);
@@ -247,6 +256,13 @@ impl RelayConfigBuilder {
     #[must_use]
     pub fn retention(mut self, retention: Retention) -> Self {
         self.config.retention = retention;
+        self
+    }
+
+    /// Lowers the largest message relayed or published (1 ..= 150 KiB).
+    #[must_use]
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.config.max_message_size = bytes;
         self
     }
 
@@ -328,6 +344,15 @@ mod tests {
                 .unwrap_err(),
             ConfigError::Backoff
         );
+        for size in [0, MAX_MESSAGE_SIZE + 1] {
+            assert_eq!(
+                RelayConfig::builder(ClusterId::new(1), [shard(0)])
+                    .max_message_size(size)
+                    .build()
+                    .unwrap_err(),
+                ConfigError::MaxMessageSize
+            );
+        }
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub enum ConfigError {
     /// A zero first backoff, or a ceiling below it.
     #[error("reconnect backoff must be positive with max >= initial")]
     Backoff,
+    /// A maximum message size of 0 or above 150 KiB.
+    #[error("max message size must be in 1..=153600")]
+    MaxMessageSize,
     /// The node key bytes were refused.
     #[error("invalid node key")]
     NodeKey,
@@ -60,6 +63,14 @@ pub enum StartError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PublishError {
+    /// The message is larger than the node's configured maximum.
+    #[error("message of {actual} bytes exceeds the node's maximum of {max}")]
+    TooLarge {
+        /// The configured maximum.
+        max: usize,
+        /// The encoded size.
+        actual: usize,
+    },
     /// The node does not relay this pubsub topic (not one of its shards).
     #[error("this node does not relay that pubsub topic")]
     TopicNotRelayed,

@@ -32,7 +32,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::archive::{MessageArchive, archivable};
-use crate::behaviour::{self, NodeBehaviour, NodeBehaviourEvent, STORE_PROTOCOL};
+use crate::behaviour::{
+    self, GRAYLIST_THRESHOLD, NodeBehaviour, NodeBehaviourEvent, STORE_PROTOCOL,
+};
 use crate::config::RelayConfig;
 use crate::error::{DialError, PublishError, StartError, StoreQueryError};
 use crate::metadata::{Mismatch, ShardInfo};
@@ -45,6 +47,8 @@ use crate::subscription::{Published, RelayMessageId, RelayedMessage};
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// How often the archive's age bound is applied.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(10);
+/// How often peer scores are checked against the graylist threshold (gossipsub's heartbeat).
+const SCORE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// Longest wait for every listen address to be bound at start.
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -150,6 +154,7 @@ pub(crate) struct EventLoop {
     listeners: Vec<libp2p::core::transport::ListenerId>,
     reconnect_initial: Duration,
     reconnect_max: Duration,
+    max_message_size: usize,
     next_request: u64,
 }
 
@@ -241,6 +246,7 @@ impl EventLoop {
             listeners: Vec::new(),
             reconnect_initial: config.reconnect_initial,
             reconnect_max: config.reconnect_max,
+            max_message_size: config.max_message_size,
             next_request: 0,
         };
         for (index, address) in listen_addrs.into_iter().enumerate() {
@@ -294,6 +300,7 @@ impl EventLoop {
     /// The task body.
     pub(crate) async fn run(mut self) {
         let mut prune = tokio::time::interval(PRUNE_INTERVAL);
+        let mut score_check = tokio::time::interval(SCORE_CHECK_INTERVAL);
         let shutdown_reply = loop {
             let next_redial = self.next_redial();
             tokio::select! {
@@ -305,6 +312,7 @@ impl EventLoop {
                 },
                 () = sleep_until(next_redial) => self.redial_due(),
                 _ = prune.tick() => self.prune_archive(),
+                _ = score_check.tick() => self.disconnect_bad_peers(),
             }
         };
         self.close().await;
@@ -373,6 +381,10 @@ impl EventLoop {
         pubsub_topic: &PubsubTopic,
         message: &WakuMessage,
     ) -> Result<Published, PublishError> {
+        let actual = message.encoded_len();
+        if actual > self.max_message_size {
+            return Err(PublishError::TooLarge { max: self.max_message_size, actual });
+        }
         let message_id = self.publish_bytes(pubsub_topic, message.encode())?;
         let received = ReceivedMessage::new(pubsub_topic.clone(), message.clone());
         let published = Published { message_id, hash: received.hash };
@@ -415,6 +427,22 @@ impl EventLoop {
         }
         if let Ok(true) = archive.insert(received, now) {
             bump(&self.counters.archived);
+        }
+    }
+
+    /// nwaku `disconnectBadPeers`: peers scored below the graylist threshold are disconnected.
+    fn disconnect_bad_peers(&mut self) {
+        let relay = &self.swarm.behaviour().relay;
+        let bad: Vec<PeerId> = self
+            .swarm
+            .connected_peers()
+            .filter(|peer| relay.peer_score(peer).is_some_and(|score| score < GRAYLIST_THRESHOLD))
+            .copied()
+            .collect();
+        for peer in bad {
+            bump(&self.counters.bad_peer_disconnects);
+            tracing::info!(%peer, "disconnecting peer below the gossipsub graylist threshold");
+            let _ = self.swarm.disconnect_peer_id(peer);
         }
     }
 
@@ -573,6 +601,11 @@ impl EventLoop {
         let acceptance = match self.topics.get(&message.topic) {
             // gossipsub only hands up subscribed topics; ignore anything else without penalty.
             None => MessageAcceptance::Ignore,
+            Some(_) if message.data.len() > self.max_message_size => {
+                bump(&self.counters.rejected);
+                tracing::debug!(peer = %propagation_source, len = message.data.len(), max = self.max_message_size, "oversize relay message rejected");
+                MessageAcceptance::Reject
+            }
             Some(pubsub_topic) => match WakuMessage::decode(&message.data) {
                 Ok(waku) => {
                     bump(&self.counters.accepted);

@@ -35,6 +35,9 @@ pub struct RelayMetrics {
     pub inbound_stream_failures: u64,
     /// Redials of static peers.
     pub redials: u64,
+    /// Peers disconnected because their gossipsub score fell below the graylist threshold
+    /// (nwaku `disconnectBadPeers`).
+    pub bad_peer_disconnects: u64,
 }
 
 /// The live counters behind [`RelayMetrics`].
@@ -51,6 +54,7 @@ pub(crate) struct Counters {
     pub(crate) metadata_disconnects: AtomicU64,
     pub(crate) inbound_stream_failures: AtomicU64,
     pub(crate) redials: AtomicU64,
+    pub(crate) bad_peer_disconnects: AtomicU64,
 }
 
 /// Adds one.
@@ -73,6 +77,7 @@ impl Counters {
             metadata_disconnects,
             inbound_stream_failures,
             redials,
+            bad_peer_disconnects,
         } = self;
         RelayMetrics {
             published: read(published),
@@ -86,6 +91,7 @@ impl Counters {
             metadata_disconnects: read(metadata_disconnects),
             inbound_stream_failures: read(inbound_stream_failures),
             redials: read(redials),
+            bad_peer_disconnects: read(bad_peer_disconnects),
         }
     }
 }

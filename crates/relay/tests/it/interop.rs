@@ -144,6 +144,25 @@ async fn exchange(rust: &RelayNode, js: &mut JsNode, js_peer: &str) {
     assert_eq!(received.message.payload(), b"from js");
     assert_eq!(received.message.timestamp(), Some(timestamp_ms * 1_000_000));
 
+    // 140 KiB both ways: just under nwaku's 150 KiB cap, far over gossipsub's 64 KiB default
+    // frame limit (a silent drop if either side got it wrong).
+    let big: Vec<u8> = (0..140 * 1024).map(|i| (i % 251) as u8).collect();
+    let sent =
+        WakuMessage::new(topic("interop"), big.clone()).unwrap().with_timestamp(now_ns()).unwrap();
+    let published = rust.publish(&pubsub(), &sent).await.unwrap();
+    let got = js.event("message").await;
+    assert_eq!(got["msgId"], published.message_id.to_string());
+    assert_eq!(got["payload"], hex(&big));
+    js.command(serde_json::json!({
+        "cmd": "send", "contentTopic": topic("interop").as_str(),
+        "payload": hex(&big), "timestampMs": timestamp_ms + 1,
+    }))
+    .await;
+    let sent_by_js = js.event("sent").await;
+    let relayed = within(10, "large js message", at_rust.next()).await.unwrap();
+    assert_eq!(sent_by_js["msgId"], relayed.message_id.to_string());
+    assert_eq!(relayed.received.message.payload(), big.as_slice());
+
     // Metadata: js asks us; we asked js when the connection opened and kept it.
     js.command(serde_json::json!({ "cmd": "metadata", "peer": rust.peer_id().to_string() })).await;
     let metadata = js.event("metadata").await;

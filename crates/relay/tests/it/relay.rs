@@ -184,3 +184,56 @@ fn oversize_payload_cannot_even_be_built() {
     let too_big = WakuMessage::new(topic("x"), vec![0; 150 * 1024]);
     assert!(too_big.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_flooding_invalid_messages_is_disconnected_at_the_graylist() {
+    within(30, "graylist", async {
+        let sender = start(config()).await;
+        let victim = start(config()).await;
+        connect(&sender, &victim).await;
+        // P4 = -100 × n²: the 11th invalid message takes the score below -10,000.
+        for i in 0..12_u8 {
+            let garbage = vec![0x0a, 0xff, 0xff, 0xff, 0x0f, i];
+            sender.publish_raw_for_testing_only(&pubsub(), garbage).await.unwrap();
+        }
+        within(10, "disconnect", async {
+            while !victim.health().await.peers().is_empty() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        let metrics = victim.metrics();
+        assert_eq!(metrics.bad_peer_disconnects, 1);
+        assert!(metrics.rejected >= 11, "{metrics:?}");
+        sender.shutdown().await;
+        victim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lowered_maximum_message_size_is_enforced_both_ways() {
+    within(30, "max size", async {
+        let a = start(config()).await;
+        let small = start(config().max_message_size(1024)).await;
+        let mut at_small = small.subscribe_relay(filter("size")).await.unwrap();
+        connect(&a, &small).await;
+        let big = message("size", vec![0; 2048]);
+        assert!(matches!(
+            small.publish(&pubsub(), &big).await,
+            Err(PublishError::TooLarge { max: 1024, .. })
+        ));
+        a.publish(&pubsub(), &big).await.unwrap();
+        let fits = message("size", vec![0; 512]);
+        a.publish(&pubsub(), &fits).await.unwrap();
+        assert_eq!(
+            within(10, "small message", at_small.next()).await.unwrap().received.message,
+            fits
+        );
+        assert!(at_small.try_next().is_none());
+        assert_eq!(small.metrics().rejected, 1);
+        a.shutdown().await;
+        small.shutdown().await;
+    })
+    .await;
+}
