@@ -634,25 +634,8 @@ impl EventLoop {
         );
     }
 
-    /// Hands a message to every matching local subscription; a full queue drops it (counted),
-    /// a closed one is removed.
     fn deliver(&mut self, relayed: &RelayedMessage) {
-        let counters = &self.counters;
-        self.subscriptions.retain(|(filter, sender)| {
-            if !filter
-                .matches(&relayed.received.pubsub_topic, relayed.received.message.content_topic())
-            {
-                return !sender.is_closed();
-            }
-            match sender.try_send(relayed.clone()) {
-                Ok(()) => true,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    bump(&counters.subscription_overflows);
-                    true
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => false,
-            }
-        });
+        deliver(&mut self.subscriptions, relayed, &self.counters);
     }
 
     fn on_metadata_event(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
@@ -810,10 +793,78 @@ impl EventLoop {
     }
 }
 
+/// Hands a message to every matching local subscription; a full queue drops it (counted in
+/// `subscription_overflows`), a closed one is removed.
+fn deliver(
+    subscriptions: &mut Vec<(ContentFilter, mpsc::Sender<RelayedMessage>)>,
+    relayed: &RelayedMessage,
+    counters: &Counters,
+) {
+    let received = &relayed.received;
+    subscriptions.retain(|(filter, sender)| {
+        if !filter.matches(&received.pubsub_topic, received.message.content_topic()) {
+            return !sender.is_closed();
+        }
+        match sender.try_send(relayed.clone()) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                bump(&counters.subscription_overflows);
+                true
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    });
+}
+
 /// Sleeps until `at`, or forever for `None`.
 async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kaiwa_transport::{ContentTopic, WakuMessage};
+
+    use super::*;
+
+    fn relayed(name: &str) -> RelayedMessage {
+        let pubsub_topic = PubsubTopic::parse("/waku/2/rs/42/0").unwrap();
+        let topic = ContentTopic::parse(&format!("/kaiwa/1/{name}/proto")).unwrap();
+        let message = WakuMessage::new(topic, vec![1]).unwrap();
+        RelayedMessage {
+            received: ReceivedMessage::new(pubsub_topic, message),
+            message_id: RelayMessageId::of_data(name.as_bytes()),
+            propagation_source: PeerId::random(),
+        }
+    }
+
+    fn filter(name: &str) -> ContentFilter {
+        let pubsub_topic = PubsubTopic::parse("/waku/2/rs/42/0").unwrap();
+        ContentFilter::new(
+            pubsub_topic,
+            [ContentTopic::parse(&format!("/kaiwa/1/{name}/proto")).unwrap()],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_full_subscription_drops_and_counts_a_closed_one_is_removed() {
+        let counters = Counters::default();
+        let (full, mut full_rx) = mpsc::channel(1);
+        let (closed, closed_rx) = mpsc::channel(1);
+        let (other, mut other_rx) = mpsc::channel(1);
+        drop(closed_rx);
+        let mut subscriptions =
+            vec![(filter("a"), full), (filter("a"), closed), (filter("b"), other)];
+        deliver(&mut subscriptions, &relayed("a"), &counters);
+        deliver(&mut subscriptions, &relayed("a"), &counters);
+        assert_eq!(subscriptions.len(), 2, "the closed subscription is gone");
+        assert_eq!(counters.snapshot().subscription_overflows, 1, "the second did not fit");
+        assert_eq!(full_rx.try_recv().unwrap().message_id, RelayMessageId::of_data(b"a"));
+        assert!(full_rx.try_recv().is_err());
+        assert!(other_rx.try_recv().is_err(), "filters are honoured");
     }
 }
