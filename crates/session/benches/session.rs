@@ -10,6 +10,9 @@
 //! | `setup` | initiate + first message + respond | outbound (fallback key) + first message + inbound | 2 keygen + 8 DH + 6 HKDF + 4 HMAC + seal + open |
 //! | `catch_up_1000` | decrypt message 1000 of a chain, 1000 keys skipped | same | 2,002 HMAC + open |
 //!
+//! The `primitive` group times the primitives themselves (HMAC, ChaCha20-Poly1305 with a fresh
+//! key, X25519, key generation, KDF_RK), so the floors can be read off.
+//!
 //! Run briefly: `cargo bench -p kaiwa-session -- --warm-up-time 1 --measurement-time 3`.
 
 #![allow(missing_docs, reason = "bench binary")]
