@@ -60,3 +60,148 @@ pub struct GroupRecord {
     #[prost(uint64, tag = "4")]
     pub clock: u64,
 }
+/// The owner's organization.
+#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
+pub struct OrganizationRecord {
+    #[prost(uint32, tag = "1")]
+    pub version: u32,
+    /// 32-byte Ed25519 secret of the organization key.
+    #[prost(bytes = "vec", tag = "2")]
+    pub org_secret: ::prost::alloc::vec::Vec<u8>,
+    /// 32-byte X25519 secret of the request key.
+    #[prost(bytes = "vec", tag = "3")]
+    pub request_dh_secret: ::prost::alloc::vec::Vec<u8>,
+    /// The current signed description (ApplicationMetadataMessage bytes).
+    #[prost(bytes = "vec", tag = "4")]
+    pub description: ::prost::alloc::vec::Vec<u8>,
+    #[prost(message, repeated, tag = "5")]
+    pub epochs: ::prost::alloc::vec::Vec<OwnerEpochRecord>,
+    #[prost(message, repeated, tag = "6")]
+    pub pending: ::prost::alloc::vec::Vec<PendingRequestRecord>,
+    #[prost(message, repeated, tag = "7")]
+    pub grants: ::prost::alloc::vec::Vec<GrantRecord>,
+    /// Arrival counter of pending requests (the oldest is evicted first).
+    #[prost(uint64, tag = "8")]
+    pub arrivals: u64,
+}
+/// The current epoch key of one key group (owner side).
+#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
+pub struct OwnerEpochRecord {
+    #[prost(bytes = "vec", tag = "1")]
+    pub group_id: ::prost::alloc::vec::Vec<u8>,
+    #[prost(uint32, tag = "2")]
+    pub epoch: u32,
+    /// 32-byte epoch key.
+    #[prost(bytes = "vec", tag = "3")]
+    pub key: ::prost::alloc::vec::Vec<u8>,
+    /// Unix milliseconds.
+    #[prost(uint64, tag = "4")]
+    pub created_ms: u64,
+}
+/// A pending join request.
+#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
+pub struct PendingRequestRecord {
+    #[prost(bytes = "vec", tag = "1")]
+    pub member_id: ::prost::alloc::vec::Vec<u8>,
+    #[prost(bytes = "vec", tag = "2")]
+    pub dh_key: ::prost::alloc::vec::Vec<u8>,
+    #[prost(uint64, tag = "3")]
+    pub clock: u64,
+    #[prost(string, tag = "4")]
+    pub channel_id: ::prost::alloc::string::String,
+    #[prost(string, tag = "5")]
+    pub display_name: ::prost::alloc::string::String,
+    #[prost(uint64, tag = "6")]
+    pub arrival: u64,
+}
+/// An outstanding invitation grant.
+#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
+pub struct GrantRecord {
+    #[prost(bytes = "vec", tag = "1")]
+    pub member_id: ::prost::alloc::vec::Vec<u8>,
+    #[prost(uint64, tag = "2")]
+    pub clock: u64,
+}
+/// A member's view of an organization.
+#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
+pub struct OrganizationViewRecord {
+    #[prost(uint32, tag = "1")]
+    pub version: u32,
+    #[prost(bytes = "vec", tag = "2")]
+    pub organization_id: ::prost::alloc::vec::Vec<u8>,
+    #[prost(bytes = "vec", tag = "3")]
+    pub member_id: ::prost::alloc::vec::Vec<u8>,
+    /// The current signed description; empty if none yet.
+    #[prost(bytes = "vec", tag = "4")]
+    pub description: ::prost::alloc::vec::Vec<u8>,
+    #[prost(message, repeated, tag = "5")]
+    pub epochs: ::prost::alloc::vec::Vec<EpochRecord>,
+    /// Skipped message keys, oldest first (the eviction order).
+    #[prost(message, repeated, tag = "6")]
+    pub skipped: ::prost::alloc::vec::Vec<SkippedKeyRecord>,
+}
+/// One epoch held by a member.
+#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
+pub struct EpochRecord {
+    #[prost(bytes = "vec", tag = "1")]
+    pub group_id: ::prost::alloc::vec::Vec<u8>,
+    #[prost(uint32, tag = "2")]
+    pub epoch: u32,
+    /// 32-byte epoch key.
+    #[prost(bytes = "vec", tag = "3")]
+    pub key: ::prost::alloc::vec::Vec<u8>,
+    #[prost(message, repeated, tag = "4")]
+    pub receivers: ::prost::alloc::vec::Vec<ChainRecord>,
+    #[prost(message, repeated, tag = "5")]
+    pub senders: ::prost::alloc::vec::Vec<ChainRecord>,
+}
+/// One chain position.
+#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
+pub struct ChainRecord {
+    #[prost(bytes = "vec", tag = "1")]
+    pub channel_group: ::prost::alloc::vec::Vec<u8>,
+    /// Sender id (receiving chains only).
+    #[prost(bytes = "vec", tag = "2")]
+    pub sender: ::prost::alloc::vec::Vec<u8>,
+    /// The chain consumed index 2^32 - 1 and has no state left.
+    #[prost(bool, tag = "3")]
+    pub exhausted: bool,
+    #[prost(uint32, tag = "4")]
+    pub counter: u32,
+    /// 128 bytes: R_0 ‖ R_1 ‖ R_2 ‖ R_3.
+    #[prost(bytes = "vec", tag = "5")]
+    pub ratchet: ::prost::alloc::vec::Vec<u8>,
+}
+/// One skipped message key.
+#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
+pub struct SkippedKeyRecord {
+    #[prost(bytes = "vec", tag = "1")]
+    pub key_group: ::prost::alloc::vec::Vec<u8>,
+    #[prost(uint32, tag = "2")]
+    pub epoch: u32,
+    #[prost(bytes = "vec", tag = "3")]
+    pub channel_group: ::prost::alloc::vec::Vec<u8>,
+    #[prost(bytes = "vec", tag = "4")]
+    pub sender: ::prost::alloc::vec::Vec<u8>,
+    #[prost(uint32, tag = "5")]
+    pub index: u32,
+    /// 32-byte message key.
+    #[prost(bytes = "vec", tag = "6")]
+    pub key: ::prost::alloc::vec::Vec<u8>,
+}
