@@ -19,19 +19,21 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{DecryptError, EncryptError};
 
-/// One message key. Wiped on drop, no `Clone`, redacted `Debug`.
-#[derive(Zeroize, ZeroizeOnDrop)]
-pub(crate) struct MessageKey(ChaCha20Poly1305Key);
+/// One message key. Wiped on drop (by the `SymmetricKey` inside), no `Clone`, redacted
+/// `Debug`. Sealing and opening consume it: a message key is used once.
+#[derive(Zeroize)]
+pub(crate) struct MessageKey(SymmetricKey);
+
+impl ZeroizeOnDrop for MessageKey {}
 
 impl MessageKey {
     pub(crate) fn from_symmetric(key: SymmetricKey) -> Self {
-        Self(ChaCha20Poly1305Key::from(key))
+        Self(key)
     }
 
     /// Restores a key from a record field (wiped on success).
     pub(crate) fn from_secret_slice(bytes: &mut [u8]) -> Option<Self> {
-        let array: &mut [u8; 32] = bytes.try_into().ok()?;
-        Some(Self(ChaCha20Poly1305Key::from_secret_bytes(array)))
+        SymmetricKey::from_secret_slice(bytes).ok().map(Self)
     }
 
     pub(crate) fn expose_secret(&self) -> &[u8; 32] {
@@ -39,23 +41,27 @@ impl MessageKey {
     }
 
     /// `ciphertext ‖ tag` of `plaintext` under this key, the zero nonce and `ad`.
-    pub(crate) fn seal(&self, ad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, EncryptError> {
-        self.0.seal(&Nonce::ZERO, ad, plaintext).map_err(|_| EncryptError::TooLong {
-            limit: crate::limits::MAX_PLAINTEXT_LEN,
-            actual: plaintext.len(),
+    pub(crate) fn seal(self, ad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, EncryptError> {
+        ChaCha20Poly1305Key::from(self.0).seal(&Nonce::ZERO, ad, plaintext).map_err(|_| {
+            EncryptError::TooLong {
+                limit: crate::limits::MAX_PLAINTEXT_LEN,
+                actual: plaintext.len(),
+            }
         })
     }
 
     /// Checks and decrypts `ciphertext ‖ tag`.
     pub(crate) fn open(
-        &self,
+        self,
         ad: &[u8],
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
         if ciphertext.len() < TAG_LEN {
             return Err(DecryptError::Unauthenticated);
         }
-        self.0.open(&Nonce::ZERO, ad, ciphertext).map_err(|_| DecryptError::Unauthenticated)
+        ChaCha20Poly1305Key::from(self.0)
+            .open(&Nonce::ZERO, ad, ciphertext)
+            .map_err(|_| DecryptError::Unauthenticated)
     }
 }
 
@@ -69,17 +75,21 @@ impl core::fmt::Debug for MessageKey {
 mod tests {
     use super::*;
 
+    fn key() -> MessageKey {
+        MessageKey::from_symmetric(SymmetricKey::from_secret_bytes(&mut [0x5A; 32]))
+    }
+
     #[test]
     fn seal_open_and_tamper() {
-        let key = MessageKey::from_symmetric(SymmetricKey::from_secret_bytes(&mut [0x5A; 32]));
-        let ct = key.seal(b"ad", b"hello").unwrap();
+        let ct = key().seal(b"ad", b"hello").unwrap();
         assert_eq!(ct.len(), 5 + TAG_LEN);
-        assert_eq!(key.open(b"ad", &ct).unwrap().as_slice(), b"hello");
-        assert_eq!(key.open(b"ax", &ct), Err(DecryptError::Unauthenticated));
+        assert_eq!(key().open(b"ad", &ct).unwrap().as_slice(), b"hello");
+        assert_eq!(key().open(b"ax", &ct), Err(DecryptError::Unauthenticated));
         let mut bad = ct.clone();
         bad[0] ^= 1;
-        assert_eq!(key.open(b"ad", &bad), Err(DecryptError::Unauthenticated));
-        assert_eq!(key.open(b"ad", &ct[..10]), Err(DecryptError::Unauthenticated));
+        assert_eq!(key().open(b"ad", &bad), Err(DecryptError::Unauthenticated));
+        assert_eq!(key().open(b"ad", &ct[..10]), Err(DecryptError::Unauthenticated));
+        let key = key();
         let debug = format!("{key:?}");
         assert_eq!(debug, "MessageKey(..)");
         assert!(!debug.contains("5a") && !debug.contains("90"));

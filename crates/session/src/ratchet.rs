@@ -328,9 +328,9 @@ impl Session {
         if header.bundle_id != self.bundle_id {
             return Err(DecryptError::WrongSession);
         }
-        let plan = self.plan(envelope)?;
-        let plaintext = plan.message_key.open(&self.aead_ad(header), &envelope.ciphertext)?;
-        self.commit(plan.change, header, envelope.tag());
+        let Plan { message_key, change } = self.plan(envelope)?;
+        let plaintext = message_key.open(&self.aead_ad(header), &envelope.ciphertext)?;
+        self.commit(change, header, envelope.tag());
         Ok(plaintext)
     }
 
@@ -465,9 +465,9 @@ impl Session {
         envelope: &Envelope,
     ) -> Result<(Self, Zeroizing<Vec<u8>>), DecryptError> {
         let header = &envelope.header;
-        let plan = self.plan_new_chain(spk, &self.root_key, header)?;
-        let plaintext = plan.message_key.open(&self.aead_ad(header), &envelope.ciphertext)?;
-        self.commit(plan.change, header, envelope.tag());
+        let Plan { message_key, change } = self.plan_new_chain(spk, &self.root_key, header)?;
+        let plaintext = message_key.open(&self.aead_ad(header), &envelope.ciphertext)?;
+        self.commit(change, header, envelope.tag());
         Ok((self, plaintext))
     }
 }
