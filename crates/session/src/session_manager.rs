@@ -747,3 +747,65 @@ impl<E: std::error::Error + 'static> From<LoadError<E>> for ReceiveError<E> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ours() -> InstallationId {
+        InstallationId::new("me").unwrap()
+    }
+
+    #[test]
+    fn frames() {
+        assert_eq!(parse_frame(&[0, 1, 2]), Ok((0, &[1u8, 2][..])));
+        assert_eq!(parse_frame(&[FLAG_REPLACES]), Ok((FLAG_REPLACES, &[][..])));
+        assert_eq!(parse_frame(&[]), Err(DecodeError::Missing { field: "frame" }));
+        assert_eq!(parse_frame(&[0x04]), Err(DecodeError::Invalid { field: "frame.flags" }));
+        let request = wire::SessionResetRequest { installation_id: "a".into(), timestamp: 5 };
+        let mut reset = vec![FLAG_RESET | FLAG_REPLACES];
+        reset.extend(request.encode_to_vec());
+        assert!(parse_frame(&reset).is_ok());
+        let bad = wire::SessionResetRequest { installation_id: String::new(), timestamp: 5 };
+        let mut reset = vec![FLAG_RESET];
+        reset.extend(bad.encode_to_vec());
+        assert!(matches!(parse_frame(&reset), Err(DecodeError::InstallationId(_))));
+        assert_eq!(&*frame(FLAG_REPLACES, b"x"), &[FLAG_REPLACES, b'x']);
+    }
+
+    #[test]
+    fn incoming_bounds() {
+        let base = wire::ProtocolMessage {
+            installation_id: "peer".into(),
+            sender_identity: vec![0; 32],
+            ..Default::default()
+        };
+        let mut m = base.clone();
+        m.public_message = vec![1];
+        assert!(matches!(
+            decode_incoming(&m.encode_to_vec(), &ours()),
+            Err(DecodeError::Invalid { field: "public_message" })
+        ));
+        let mut m = base.clone();
+        m.bundles = vec![wire::Bundle::default(); MAX_BUNDLES_PER_MESSAGE + 1];
+        assert!(matches!(
+            decode_incoming(&m.encode_to_vec(), &ours()),
+            Err(DecodeError::TooMany { what: "bundles", .. })
+        ));
+        let mut m = base.clone();
+        for i in 0..=MAX_ENVELOPES_PER_MESSAGE {
+            m.encrypted_message.insert(format!("i{i}"), wire::EncryptedMessageProtocol::default());
+        }
+        assert!(matches!(
+            decode_incoming(&m.encode_to_vec(), &ours()),
+            Err(DecodeError::TooMany { what: "encrypted_message", .. })
+        ));
+        // The all-zero identity is a small-order point: not an identity.
+        assert!(matches!(
+            decode_incoming(&base.encode_to_vec(), &ours()),
+            Err(DecodeError::Invalid { field: "sender_identity" })
+        ));
+        let big = vec![0u8; MAX_MESSAGE_LEN + 1];
+        assert!(matches!(decode_incoming(&big, &ours()), Err(DecodeError::TooLong { .. })));
+    }
+}
