@@ -264,9 +264,6 @@ pub enum ReceiveError<E: std::error::Error + 'static> {
     /// The message is malformed.
     #[error("malformed message")]
     Decode(#[from] DecodeError),
-    /// An attached bundle was rejected.
-    #[error("attached bundle rejected")]
-    Bundle(#[from] BundleError),
     /// The stored peer record is unreadable.
     #[error("stored record is unreadable")]
     Record(#[from] RecordError),

@@ -421,12 +421,13 @@ impl SessionManager {
         Ok(session.encrypt(&frame(flags, body), rng)?)
     }
 
-    /// Processes one received `ProtocolMessage`: its attached bundles, then our envelope.
+    /// Processes one received `ProtocolMessage`: its attached bundles (those of the sender
+    /// that verify; others are ignored), then our envelope.
     ///
     /// # Errors
-    /// [`ReceiveError`] if the message is malformed, an attached bundle is invalid, or the
-    /// store fails; nothing is stored then. A message that is well formed but does not
-    /// decrypt is [`Received::Undecryptable`], not an error.
+    /// [`ReceiveError`] if the message is malformed or the store fails; nothing is stored
+    /// then. A message that is well formed but does not decrypt is
+    /// [`Received::Undecryptable`], not an error.
     pub fn receive<S: SessionStore, R: CryptoRng + ?Sized>(
         &mut self,
         store: &mut S,
@@ -441,16 +442,18 @@ impl SessionManager {
         let exclude = self.exclude_for(&from.identity).cloned();
         let mut changed = false;
         for bundle in incoming.bundles {
-            if bundle.identity() != from.identity {
-                return Err(crate::error::BundleError::WrongIdentity.into());
-            }
-            if peer.bundle_digest == Some(bundle.digest()) {
+            // An attached bundle is optional and authenticates itself: one that is not the
+            // sender's, does not verify, or is from the future is ignored, not fatal (the
+            // container is unauthenticated, so anyone could have added it).
+            if bundle.identity() != from.identity || peer.bundle_digest == Some(bundle.digest()) {
                 continue;
             }
             // Verified against the hard bound: a peer with more devices than we talk to is
             // still heard; merging keeps the `max_installations` most recently active.
-            let verified = bundle.verify(now, MAX_INSTALLATIONS)?;
-            changed |= peer.merge(&verified, self.config.installations_bound(), exclude.as_ref());
+            if let Ok(verified) = bundle.verify(now, MAX_INSTALLATIONS) {
+                changed |=
+                    peer.merge(&verified, self.config.installations_bound(), exclude.as_ref());
+            }
         }
         let Some(envelope) = incoming.envelope else {
             if changed {

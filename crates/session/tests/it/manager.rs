@@ -1,8 +1,8 @@
 //! Session management: installations, concurrent initiation, superseding, recovery.
 
 use kaiwa_session::{
-    BundleError, InMemorySessionStore, OutgoingMessage, ReceiveError, Received, SessionConfig,
-    SessionStore, UndecryptableReason, decode_contact_code, encode_contact_code,
+    InMemorySessionStore, OutgoingMessage, Received, SessionConfig, SessionStore,
+    UndecryptableReason, decode_contact_code, encode_contact_code,
 };
 use kaiwa_wire::net as wire;
 use prost::Message as _;
@@ -267,15 +267,17 @@ fn undecryptable_and_rejected_messages_store_nothing() {
     assert_eq!(peer_record(&bob, &alice), before);
     bob.expect_text(&m, b"secret", at(11));
 
-    // A bundle of another identity attached to Alice's message is rejected outright.
+    // A bundle of another identity, or a forged one, attached to Alice's message is
+    // ignored: the message itself still decrypts, and nothing is learnt from the bundle.
+    let mut forged = wire::Bundle::from(alice.manager.bundle());
+    forged.signed_pre_keys.values_mut().for_each(|spk| spk.version += 1);
     let mut msg = envelopes(&alice.send(&bob.identity(), b"x", at(12)));
-    msg.bundles = vec![wire::Bundle::from(mallory.manager.bundle())];
-    let before = peer_record(&bob, &alice);
-    assert_eq!(
-        bob.manager.receive(&mut bob.store, &msg.encode_to_vec(), &mut bob.rng, at(12)),
-        Err(ReceiveError::Bundle(BundleError::WrongIdentity))
-    );
-    assert_eq!(peer_record(&bob, &alice), before);
+    msg.bundles = vec![wire::Bundle::from(mallory.manager.bundle()), forged];
+    let got = bob.manager.receive(&mut bob.store, &msg.encode_to_vec(), &mut bob.rng, at(12));
+    assert!(matches!(got, Ok(Received::Message { .. })), "{got:?}");
+    assert!(bob.store.load_peer(&mallory.identity()).unwrap().is_none());
+    let known = bob.manager.installations(&bob.store, &alice.identity()).unwrap();
+    assert_eq!(known, [alice.installation()]);
 }
 
 #[test]
