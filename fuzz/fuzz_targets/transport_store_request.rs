@@ -1,0 +1,3 @@
+//! libFuzzer entry point of `transport_store_request`; the body is [`kaiwa_fuzz::transport_store_request`].
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| kaiwa_fuzz::transport_store_request(data));

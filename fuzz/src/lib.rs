@@ -1,0 +1,54 @@
+//! The bodies of kaiwa's fuzz targets, their fixtures and their seed corpus.
+//!
+//! Each libFuzzer target in `fuzz_targets/` is one line calling a function here, so the same
+//! code runs under libFuzzer (`cargo fuzz run -s none <target>`), in this crate's tests (every
+//! committed seed replayed), and in the seed generator (`examples/gen_corpus.rs`), which checks
+//! that its seeds do what their names say before writing them.
+//!
+//! | target | crate | what it feeds the bytes to |
+//! | --- | --- | --- |
+//! | [`crypto_decode`] | kaiwa-crypto | key, signature, nonce, wrapped-key and secret parsers; hex; `verify` |
+//! | [`crypto_open`] | kaiwa-crypto | `open_box`, `KeyUnwrapper::unwrap_key`, both AEADs' `open` |
+//! | [`transport_message`] | kaiwa-transport | `WakuMessage::decode` |
+//! | [`transport_store_request`] | kaiwa-transport | `StoreQuery: TryFrom<StoreQueryRequest>` |
+//! | [`transport_store_response`] | kaiwa-transport | `StorePage: TryFrom<StoreQueryResponse>` |
+//! | [`transport_topics`] | kaiwa-transport | content/pubsub topic, message hash, peer id, application name parsers |
+//! | [`group_message`] | kaiwa-group | `IncomingMessage::decode`, `GroupId::parse`, `MemberId::from_text` |
+//! | [`group_event`] | kaiwa-group | `UnverifiedEvent::decode` and `verify` |
+//! | [`group_record`] | kaiwa-group | `Group::from_record_bytes` |
+//! | [`group_receive`] | kaiwa-group | `Group::receive` on a fixed valid group (state machine) |
+//!
+//! # Invariants
+//!
+//! - **Never panics on its own account.** A target panics only when the code under test breaks
+//!   a property: a panic inside it, or an `assert!` here (round trips, a rejected message that
+//!   changed the group, a duplicate that was not idempotent, an incremental fold that differs
+//!   from a fold from scratch).
+//! - **Deterministic.** Fixtures come from seeded ChaCha20 generators and fixed times, built
+//!   once per process ([`std::sync::OnceLock`]); nothing reads a clock or the OS RNG.
+//! - **Input layouts are stable**: the committed seeds and the crates' replay tests
+//!   (`fuzz_seed_corpus_never_panics`) depend on them. Each target documents its layout.
+//!
+//! # Example
+//!
+//! ```
+//! // Any bytes: `Ok` or `Err` inside, never a panic.
+//! kaiwa_fuzz::transport_message(b"\x12\x10/kaiwa/1/x/proto");
+//! kaiwa_fuzz::group_receive(&[0xff; 40]);
+//! ```
+
+mod crypto;
+mod frames;
+mod group;
+mod seeds;
+mod targets;
+mod transport;
+
+pub use crate::crypto::{OpenOp, crypto_decode, crypto_open, open_input};
+pub use crate::frames::{Frame, encode_frames, frames};
+pub use crate::group::{FIXTURE_NOW_MS, group_event, group_message, group_receive, group_record};
+pub use crate::seeds::{Seed, seeds};
+pub use crate::targets::{TARGETS, Target};
+pub use crate::transport::{
+    transport_message, transport_store_request, transport_store_response, transport_topics,
+};
