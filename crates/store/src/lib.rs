@@ -1,0 +1,1 @@
+//! SQLite persistence for kaiwa (work in progress).
