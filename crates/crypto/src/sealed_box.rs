@@ -522,4 +522,81 @@ mod tests {
         assert_eq!(entry.hint().as_bytes(), &[1, 2, 3, 4, 5, 6, 7, 8]);
         assert_eq!(entry.to_bytes(), bytes);
     }
+
+    /// Every committed seed of the `crypto_decode` and `crypto_open` fuzz targets, through the
+    /// same parsers and openers, with the harness's input layouts and fixed keys
+    /// (`fuzz/src/crypto.rs`; vodozemac's `run_corpus`).
+    #[test]
+    fn fuzz_seed_corpus_never_panics() {
+        use crate::{
+            Aes256GcmKey, IdentityKeyPair, IdentityPublicKey, Signature, SignatureContext,
+        };
+
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+        let seeds = |target: &str| -> Vec<Vec<u8>> {
+            let dir = std::fs::read_dir(corpus.join(target)).expect("seed corpus is committed");
+            let seeds: Vec<_> = dir.map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
+            assert!(!seeds.is_empty(), "{target} has seeds");
+            seeds
+        };
+        const CONTEXT: SignatureContext = SignatureContext::new(b"kaiwa/fuzz/signature/v1");
+        for data in seeds("crypto_decode") {
+            let _ = IdentityPublicKey::try_from(data.as_slice());
+            let _ = Signature::try_from(data.as_slice());
+            let _ = DhPublicKey::try_from(data.as_slice());
+            let _ = Nonce::try_from(data.as_slice());
+            let _ = WrappedKey::try_from(data.as_slice());
+            let _ = IdentityKeyPair::from_secret_slice(&mut data.clone());
+            let _ = DhKeyPair::from_secret_slice(&mut data.clone());
+            let _ = SymmetricKey::from_secret_slice(&mut data.clone());
+            if let Ok(text) = core::str::from_utf8(&data) {
+                let _ = IdentityPublicKey::from_hex(text);
+            }
+            if let Some((key, rest)) = data.split_first_chunk::<32>()
+                && let Ok(key) = IdentityPublicKey::from_bytes(key)
+                && let Some((signature, message)) = rest.split_first_chunk::<64>()
+            {
+                let _ = key.verify(&CONTEXT, message, &Signature::from_bytes(*signature));
+            }
+        }
+        // Input layout: op (1) ‖ aad_len (1) ‖ aad ‖ body; keys from the harness's seed.
+        let mut rng = rng(0x6b61_6977_6163_7279);
+        let recipient = DhKeyPair::generate(&mut rng);
+        let chacha = ChaCha20Poly1305Key::generate(&mut rng);
+        let aes = Aes256GcmKey::generate(&mut rng);
+        const SEAL: SealLabel = SealLabel::new(b"kaiwa/fuzz/sealed-box/v1");
+        const WRAP: SealLabel = SealLabel::new(b"kaiwa/fuzz/key-wrap/v1");
+        for data in seeds("crypto_open") {
+            let Some(([op, aad_len], rest)) = data.split_first_chunk::<2>() else { continue };
+            let (aad, body) = rest.split_at(usize::from(*aad_len).min(rest.len()));
+            match op % 4 {
+                0 => drop(open_box(&recipient, &SEAL, aad, body)),
+                1 => {
+                    let Some((ephemeral, entries)) = body.split_first_chunk::<32>() else {
+                        continue;
+                    };
+                    let ephemeral = DhPublicKey::from_bytes(*ephemeral);
+                    let Ok(unwrapper) = KeyUnwrapper::new(&recipient, &ephemeral, &WRAP) else {
+                        continue;
+                    };
+                    for entry in entries.chunks(WrappedKey::LEN) {
+                        if let Ok(entry) = WrappedKey::try_from(entry) {
+                            let _ = unwrapper.unwrap_key(aad, &entry);
+                        }
+                    }
+                }
+                op => {
+                    let Some((nonce, ciphertext)) = body.split_first_chunk::<12>() else {
+                        continue;
+                    };
+                    let nonce = Nonce::from_bytes(*nonce);
+                    if op == 2 {
+                        drop(chacha.open(&nonce, aad, ciphertext));
+                    } else {
+                        drop(aes.open(&nonce, aad, ciphertext));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -526,4 +526,42 @@ mod tests {
             prop_assert_eq!(wire::WakuMessage::from(domain), message);
         }
     }
+
+    /// Every committed seed of the transport fuzz targets, through the same decoders
+    /// (`fuzz/src/transport.rs`; vodozemac's `run_corpus`).
+    #[test]
+    fn fuzz_seed_corpus_never_panics() {
+        use kaiwa_wire::waku::store::{StoreQueryRequest, StoreQueryResponse};
+
+        use crate::{PeerId, StorePage, StoreQuery, TopicScheme};
+
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+        let seeds = |target: &str| -> Vec<Vec<u8>> {
+            let dir = std::fs::read_dir(corpus.join(target)).expect("seed corpus is committed");
+            let seeds: Vec<_> = dir.map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
+            assert!(!seeds.is_empty(), "{target} has seeds");
+            seeds
+        };
+        for data in seeds("transport_message") {
+            let _ = WakuMessage::decode(&data);
+        }
+        for data in seeds("transport_store_request") {
+            if let Ok(request) = StoreQueryRequest::decode(data.as_slice()) {
+                let _ = StoreQuery::try_from(request);
+            }
+        }
+        for data in seeds("transport_store_response") {
+            if let Ok(response) = StoreQueryResponse::decode(data.as_slice()) {
+                let _ = StorePage::try_from(response);
+            }
+        }
+        for data in seeds("transport_topics") {
+            let Ok(text) = core::str::from_utf8(&data) else { continue };
+            let _ = ContentTopic::parse(text);
+            let _ = PubsubTopic::parse(text);
+            let _ = text.parse::<MessageHash>();
+            let _ = PeerId::new(text);
+            let _ = TopicScheme::new(text);
+        }
+    }
 }
