@@ -23,6 +23,7 @@
 //! [`MemoryArchive`] is the default, and what the tests and benchmarks use.
 
 use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
 use std::ops::Bound;
 
 use kaiwa_transport::{
@@ -116,12 +117,6 @@ pub(crate) fn archivable(message: &ReceivedMessage, now: i64) -> Result<(), NotA
     }
     Ok(())
 }
-
-/// The error type of [`MemoryArchive`], which cannot fail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the in-memory archive cannot fail")]
-#[non_exhaustive]
-pub struct Infallible {}
 
 /// A bounded in-memory [`MessageArchive`]: at most `retention.max_messages` messages (the
 /// oldest evicted first), none older than `retention.max_age` after [`prune`](Self::prune).

@@ -80,7 +80,7 @@ mod store;
 mod subscription;
 mod transport;
 
-pub use archive::{ArchiveQueryError, Infallible, MemoryArchive, MessageArchive};
+pub use archive::{ArchiveQueryError, MemoryArchive, MessageArchive};
 pub use config::{NodeKey, RelayConfig, RelayConfigBuilder, Retention, StaticPeer};
 pub use error::{ConfigError, DialError, PublishError, RelayError, StartError, StoreQueryError};
 pub use libp2p::{Multiaddr, PeerId};
