@@ -40,6 +40,9 @@ for target in $(cargo fuzz list); do
     corpus="${work}/corpus/${target}"
     mkdir -p "${corpus}" "artifacts/${target}"
     cp corpus/"${target}"/* "${corpus}/"
+    if [[ -d "tests/regressions/${target}" ]]; then
+        cp tests/regressions/"${target}"/* "${corpus}/"
+    fi
     log="${work}/${target}.log"
     # -timeout: an input slower than this is a denial-of-service bug, reported like a crash.
     if "${bin_dir}/${target}" \

@@ -58,31 +58,35 @@ pub const FIXTURE_NOW_MS: u64 = 1_700_000_000_000;
 const GROUP_SEED: u64 = 0x6b61_6977_6167_7270; // "kaiwagrp"
 
 /// Size of the cast; a frame's sender byte is reduced modulo this.
-const CAST: usize = 5;
-const ALICE: usize = 0;
-const BOB: usize = 1;
-const CAROL: usize = 2;
-const DAVE: usize = 3;
-const ERIN: usize = 4;
+pub(crate) const CAST: usize = 5;
+pub(crate) const ALICE: usize = 0;
+pub(crate) const BOB: usize = 1;
+pub(crate) const CAROL: usize = 2;
+pub(crate) const DAVE: usize = 3;
+pub(crate) const ERIN: usize = 4;
 
 /// The state-machine target's fixed cast and groups (module doc).
 pub(crate) struct GroupFixture {
     keys: [IdentityKeyPair; CAST],
     ids: [MemberId; CAST],
     /// Alice's group after the whole history.
-    group: Group,
+    pub(crate) group: Group,
     /// Alice's group after bob joined, before carol joined.
     fork: Group,
     /// Another group created by alice, for chat-id binding checks.
     other: GroupId,
+    /// Every element of `group`'s log, from its record.
+    pub(crate) elements: Vec<Vec<u8>>,
 }
 
 impl GroupFixture {
-    fn key(&self, who: usize) -> &IdentityKeyPair {
+    /// The key of cast member `who` (`who` below [`CAST`]).
+    pub(crate) fn key(&self, who: usize) -> &IdentityKeyPair {
         self.keys.get(who).expect("cast index")
     }
 
-    fn id(&self, who: usize) -> MemberId {
+    /// The id of cast member `who` (`who` below [`CAST`]).
+    pub(crate) fn id(&self, who: usize) -> MemberId {
         *self.ids.get(who).expect("cast index")
     }
 }
@@ -113,7 +117,11 @@ pub(crate) fn group_fixture() -> &'static GroupFixture {
         deliver(&mut group, &joined, &carol_id, t + 2);
         group.add_admins(alice, &[bob_id], t + 3).expect("alice is an admin");
         let other = GroupId::generate(&alice_id, &mut rng);
-        GroupFixture { keys, ids, group, fork, other }
+        let elements = GroupRecordProto::decode(group.to_record_bytes().as_slice())
+            .expect("our own record decodes")
+            .events
+            .clone();
+        GroupFixture { keys, ids, group, fork, other, elements }
     })
 }
 
@@ -203,7 +211,7 @@ fn first_message(fixture: &GroupFixture, bytes: &[u8], sender: &MemberId, now_ms
 
 /// A `MembershipUpdateMessage` carrying `elements` and no chat entity, built by hand (for
 /// messages the crate's API refuses to make, such as a non-admin's rename).
-fn raw_message(group: &GroupId, elements: &[&[u8]]) -> Vec<u8> {
+pub(crate) fn raw_message(group: &GroupId, elements: &[&[u8]]) -> Vec<u8> {
     MembershipUpdateMessage {
         chat_id: group.as_str().to_owned(),
         events: elements.iter().map(|e| e.to_vec()).collect(),
@@ -213,7 +221,7 @@ fn raw_message(group: &GroupId, elements: &[&[u8]]) -> Vec<u8> {
 }
 
 /// The elements of an encoded group message.
-fn elements(bytes: &[u8]) -> Vec<Vec<u8>> {
+pub(crate) fn elements(bytes: &[u8]) -> Vec<Vec<u8>> {
     MembershipUpdateMessage::decode(bytes).expect("our own messages decode").events
 }
 

@@ -17,13 +17,14 @@
 //! | [`group_event`] | kaiwa-group | `UnverifiedEvent::decode` and `verify` |
 //! | [`group_record`] | kaiwa-group | `Group::from_record_bytes` |
 //! | [`group_receive`] | kaiwa-group | `Group::receive` on a fixed valid group (state machine) |
+//! | [`group_convergence`] | kaiwa-group | signed events delivered to replicas in different orders (CRDT) |
 //!
 //! # Invariants
 //!
 //! - **Never panics on its own account.** A target panics only when the code under test breaks
 //!   a property: a panic inside it, or an `assert!` here (round trips, a rejected message that
 //!   changed the group, a duplicate that was not idempotent, an incremental fold that differs
-//!   from a fold from scratch).
+//!   from a fold from scratch, replicas that saw the same events in another order and differ).
 //! - **Deterministic.** Fixtures come from seeded ChaCha20 generators and fixed times, built
 //!   once per process ([`std::sync::OnceLock`]); nothing reads a clock or the OS RNG.
 //! - **Input layouts are stable**: the committed seeds and the crates' replay tests
@@ -37,6 +38,7 @@
 //! kaiwa_fuzz::group_receive(&[0xff; 40]);
 //! ```
 
+mod convergence;
 mod crypto;
 mod frames;
 mod group;
@@ -44,6 +46,7 @@ mod seeds;
 mod targets;
 mod transport;
 
+pub use crate::convergence::group_convergence;
 pub use crate::crypto::{OpenOp, crypto_decode, crypto_open, open_input};
 pub use crate::frames::{Frame, encode_frames, frames};
 pub use crate::group::{FIXTURE_NOW_MS, group_event, group_message, group_receive, group_record};

@@ -5,6 +5,7 @@
 //! check that the committed corpus is exactly what [`seeds`] produces and that every seed runs
 //! through its target.
 
+use crate::convergence::convergence_seeds;
 use crate::crypto::crypto_seeds;
 use crate::group::group_seeds;
 use crate::transport::transport_seeds;
@@ -29,6 +30,7 @@ pub fn seeds() -> Vec<Seed> {
     crypto_seeds(&mut push);
     transport_seeds(&mut push);
     group_seeds(&mut push);
+    convergence_seeds(&mut push);
     out
 }
 
@@ -94,13 +96,20 @@ mod tests {
         }
     }
 
-    /// Every committed seed through the exact body libFuzzer runs.
+    /// Every committed seed, and every saved crash input (`tests/regressions/<target>/`),
+    /// through the exact body libFuzzer runs.
     #[test]
     fn committed_corpus_runs_through_its_targets() {
+        let regressions = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
         for target in TARGETS {
             let dir = corpus_dir().join(target.name);
             for entry in std::fs::read_dir(&dir).expect("every target has a corpus directory") {
                 (target.run)(&std::fs::read(entry.expect("entry").path()).expect("readable"));
+            }
+            if let Ok(saved) = std::fs::read_dir(regressions.join(target.name)) {
+                for entry in saved {
+                    (target.run)(&std::fs::read(entry.expect("entry").path()).expect("readable"));
+                }
             }
         }
     }

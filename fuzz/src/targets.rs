@@ -1,5 +1,6 @@
 //! The table of fuzz targets: name and body. `fuzz_targets/<name>.rs` calls the same body.
 
+use crate::convergence::group_convergence;
 use crate::crypto::{crypto_decode, crypto_open};
 use crate::group::{group_event, group_message, group_receive, group_record};
 use crate::transport::{
@@ -20,6 +21,7 @@ pub struct Target {
 pub const TARGETS: &[Target] = &[
     Target { name: "crypto_decode", run: crypto_decode },
     Target { name: "crypto_open", run: crypto_open },
+    Target { name: "group_convergence", run: group_convergence },
     Target { name: "group_event", run: group_event },
     Target { name: "group_message", run: group_message },
     Target { name: "group_receive", run: group_receive },

@@ -559,14 +559,85 @@ impl Group {
 
 #[cfg(test)]
 mod tests {
+    use kaiwa_wire::net::MembershipUpdateMessage;
+    use prost::Message as _;
+    use rand_chacha::ChaCha20Rng;
+    use rand_chacha::rand_core::SeedableRng;
+
     use super::*;
     use crate::event::UnverifiedEvent;
     use crate::id::MemberId;
 
+    /// The fuzz harness's group fixture, rebuilt from the same seed in the same order
+    /// (`fuzz/src/group.rs`): alice creates the group with bob, carol and dave; bob and carol
+    /// join; bob becomes an admin. Returns the cast's keys and alice's group.
+    fn harness_fixture() -> ([IdentityKeyPair; 5], Group) {
+        let t = 1_700_000_000_000;
+        let mut rng = ChaCha20Rng::seed_from_u64(0x6b61_6977_6167_7270);
+        let keys: [IdentityKeyPair; 5] =
+            core::array::from_fn(|_| IdentityKeyPair::generate(&mut rng));
+        let ids = keys.each_ref().map(|k| MemberId::new(k.public_key()));
+        let (mut group, _) =
+            Group::create(&keys[0], "fuzz", "#336699", &ids[1..4], &mut rng, t).unwrap();
+        for (who, now) in [(1, t + 1), (2, t + 2)] {
+            let out = group.clone().join(&keys[who], now).unwrap();
+            group.receive(IncomingMessage::decode(&out.bytes).unwrap(), &ids[who], now).unwrap();
+        }
+        group.add_admins(&keys[0], &[ids[1]], t + 3).unwrap();
+        (keys, group)
+    }
+
+    /// A `group_convergence` seed (ops `author ‖ kind ‖ clock ‖ arg`, `fuzz/src/convergence.rs`):
+    /// the signed events, delivered one per message forward and backward, give equal groups.
+    fn replay_convergence(data: &[u8], keys: &[IdentityKeyPair; 5], fixture: &Group) {
+        let ids = keys.each_ref().map(|k| MemberId::new(k.public_key()));
+        let mut elements = Vec::new();
+        for op in data.chunks_exact(4).take(12) {
+            let &[author, kind, clock, arg] = op else { continue };
+            let one = ids[usize::from(arg) % 5];
+            let mut some: Vec<_> = (0..5).filter(|i| arg & (1 << i) != 0).map(|i| ids[i]).collect();
+            if some.is_empty() {
+                some.push(one);
+            }
+            let event = match kind % 9 {
+                0 => Event::ChatCreated { name: "again".into(), color: String::new() },
+                1 => Event::NameChanged { name: format!("name-{arg}") },
+                2 => Event::MembersAdded { members: some },
+                3 => Event::MemberJoined,
+                4 => Event::MemberRemoved { member: one },
+                5 => Event::AdminsAdded { admins: some },
+                6 => Event::AdminRemoved { admin: one },
+                7 => Event::ColorChanged { color: format!("#{arg:02x}{arg:02x}{arg:02x}") },
+                _ => Event::ImageChanged { image: vec![arg; 1 + usize::from(arg % 8)] },
+            };
+            let clock = LamportTime(1_700_000_000_000 - 16 + u64::from(clock));
+            let author = &keys[usize::from(author) % 5];
+            if let Ok(event) = VerifiedEvent::sign(author, fixture.id(), clock, &event) {
+                elements.push(event.element().to_vec());
+            }
+        }
+        let deliver = |order: &mut dyn Iterator<Item = &Vec<u8>>| {
+            let mut replica = fixture.clone();
+            for element in order {
+                let bytes = MembershipUpdateMessage {
+                    chat_id: fixture.id().as_str().to_owned(),
+                    events: vec![element.clone()],
+                    chat_entity: None,
+                }
+                .encode_to_vec();
+                let message = IncomingMessage::decode(&bytes).unwrap();
+                replica.receive(message, &ids[0], 1_700_000_001_000).unwrap();
+            }
+            replica
+        };
+        assert_eq!(deliver(&mut elements.iter()), deliver(&mut elements.iter().rev()));
+    }
+
     /// Every committed seed of the group fuzz targets, through the same decoders and state
-    /// machine (`fuzz/src/group.rs`; vodozemac's `run_corpus`). A `group_receive` seed is a
-    /// sequence of frames `sender (1) ‖ delay_s (1) ‖ len (2, little-endian) ‖ message`; without
-    /// the harness's keys, the group is built from the first message (as its creator) and
+    /// machines (`fuzz/src/group.rs`, `fuzz/src/convergence.rs`; vodozemac's `run_corpus`).
+    /// `group_convergence` seeds run against the harness's fixture, rebuilt here. A
+    /// `group_receive` seed is a sequence of frames `sender (1) ‖ delay_s (1) ‖ len (2,
+    /// little-endian) ‖ message`; the group is built from its first message (as the creator) and
     /// receives the rest, and a rejected message must leave it exactly as it was.
     #[test]
     fn fuzz_seed_corpus_never_panics() {
@@ -595,6 +666,13 @@ mod tests {
             if let Ok(group) = Group::from_record_bytes(&data) {
                 assert_eq!(Group::from_record_bytes(&group.to_record_bytes()), Ok(group));
             }
+        }
+        let (keys, fixture) = harness_fixture();
+        let sync = std::fs::read(corpus.join("group_message/sync")).unwrap();
+        let sync = IncomingMessage::decode(&sync).unwrap();
+        assert_eq!(sync.group_id(), fixture.id(), "the harness's fixture is rebuilt exactly");
+        for data in seeds("group_convergence") {
+            replay_convergence(&data, &keys, &fixture);
         }
         for data in seeds("group_receive") {
             let (mut rest, mut now_ms, mut group) = (data.as_slice(), 1_700_000_000_000, None);
