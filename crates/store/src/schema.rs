@@ -1,0 +1,259 @@
+//! The database schema, its migrations, and the settings every connection runs with.
+//!
+//! ```text
+//! version 1  migrations/0001_protocol_state.sql
+//!   account          (id = 0, record)                        AccountRecord
+//!   signed_pre_keys  (position, record)                      SignedPreKeyRecord, in order
+//!   peers            (identity[32], record)                  PeerRecord
+//!   group_chats      (chat_id text, record)                  GroupRecord
+//!   organizations    (org_id[32], record)                    OrganizationRecord
+//!   org_views        (org_id[32], member_id[32], record)     OrganizationViewRecord
+//!   processed        (hash[32], processed_at)                + index on processed_at
+//! version 2  migrations/0002_history_contacts_outbox.sql
+//!   contacts         (identity[32], display_name, verified, bundle?, added_at)
+//!   messages         (id, chat_kind, chat_id, author[32], clock, timestamp, payload,
+//!                     direction, status, stored_at)          + index (chat_kind, chat_id, clock, id)
+//!   outbox           (id, pubsub_topic, content_topic, payload, meta, timestamp_ns?,
+//!                     message_id? -> messages.id, created_at, attempts, last_error?,
+//!                     last_attempt_at?)                      + index on message_id
+//! ```
+//!
+//! Every table is `STRICT` (SQLite checks column types on write). Records are the protocol
+//! crates' opaque `kaiwa.store.v1` encodings, kept as BLOBs; times are Unix milliseconds.
+//!
+//! # Migrations
+//!
+//! `PRAGMA user_version` is the number of scripts applied. Opening a database applies the
+//! missing ones in order, each in its own `BEGIN IMMEDIATE` transaction together with the new
+//! `user_version`, so a crash mid-migration leaves the previous version intact. The version
+//! is read again inside that transaction, so two processes opening the same file at once
+//! apply each script once. A version newer than [`SCHEMA_VERSION`] (or negative) is refused
+//! with [`OpenError::UnsupportedSchema`] before anything is written: not even the journal
+//! mode changes. Applied scripts are never edited (a test opens a committed version-1
+//! database); a change is a new script at the end of the list.
+//!
+//! # Connection settings
+//!
+//! ```text
+//! busy_timeout   = StoreConfig::busy_timeout (default 5 s)   wait for another writer
+//! foreign_keys   = ON                                         outbox.message_id checked
+//! trusted_schema = OFF                                        no functions run from schema
+//! journal_mode   = WAL                                        file databases; refused otherwise
+//! synchronous    = FULL (default) | NORMAL                    see Durability
+//! secure_delete  = ON                                         freed pages are zeroed
+//! ```
+//!
+//! `secure_delete` matters for forward secrecy: replacing a peer record frees the pages of
+//! the old one, which held message keys that the ratchet has since deleted; SQLite zeroes
+//! them instead of leaving them in the file. Old page images can still sit in the WAL file
+//! until it is checkpointed and overwritten, and in the file system's free blocks, which is
+//! why encryption at rest (the application's job) matters.
+
+use std::time::Duration;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{Context as _, OpenError, StoreError};
+
+/// The migration scripts, in order: script `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_protocol_state.sql"),
+    include_str!("../migrations/0002_history_contacts_outbox.sql"),
+];
+
+/// The schema version this build writes: the number of migration scripts.
+pub const SCHEMA_VERSION: u32 = 2;
+
+// `SCHEMA_VERSION` and the script list cannot drift apart.
+const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
+
+/// How much a committed transaction survives.
+///
+/// Both levels run SQLite in WAL mode, where a transaction is committed once its frames
+/// are appended to the WAL file, before `commit` returns. They differ in when that file is
+/// synced to the disk:
+///
+/// ```text
+///                 process killed (SIGKILL)   OS crash / power loss        commit cost
+/// Full   (default)  committed = kept           committed = kept             one fsync
+/// Normal            committed = kept           last commits may roll back   none (fsync at
+///                                                                           checkpoints)
+/// ```
+///
+/// A rolled-back commit is never torn (the transaction is atomic either way), but `Full`
+/// is the default because of what a lost commit means here: a send advances the ratchet
+/// and queues the ciphertext in one transaction, and the ciphertext may be published the
+/// moment it commits. If power loss then rolled that transaction back, the next send would
+/// derive the same message key again and encrypt a different plaintext under it (AEAD key
+/// and nonce reuse). Choose `Normal` only where the whole system (say, a phone's battery
+/// backed storage) already makes the OS page cache durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Durability {
+    /// `synchronous = FULL`: every commit is synced; survives power loss.
+    #[default]
+    Full,
+    /// `synchronous = NORMAL`: commits survive a process crash, not necessarily power loss.
+    Normal,
+}
+
+/// How a [`Store`](crate::Store) opens its database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreConfig {
+    /// Sync policy of commits.
+    pub durability: Durability,
+    /// How long to wait for a write lock held by another connection before failing.
+    pub busy_timeout: Duration,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { durability: Durability::Full, busy_timeout: Duration::from_secs(5) }
+    }
+}
+
+fn sqlite(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> OpenError {
+    move |source| OpenError::Sqlite { operation, source }
+}
+
+/// The schema version of `conn`'s main database.
+fn user_version(conn: &Connection) -> Result<i32, rusqlite::Error> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+/// Applies the settings and the missing migrations to a freshly opened connection.
+pub(crate) fn prepare(
+    conn: &mut Connection,
+    config: &StoreConfig,
+    file: bool,
+) -> Result<(), OpenError> {
+    conn.busy_timeout(config.busy_timeout).map_err(sqlite("setting the busy timeout"))?;
+    conn.pragma_update(None, "foreign_keys", true).map_err(sqlite("enabling foreign keys"))?;
+    conn.pragma_update(None, "trusted_schema", false).map_err(sqlite("distrusting the schema"))?;
+    // Refuse a newer (or foreign) database before writing anything, even the journal mode.
+    check_version(user_version(conn).map_err(sqlite("reading the schema version"))?)?;
+    if file {
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(sqlite("enabling write-ahead logging"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(OpenError::WalUnavailable);
+        }
+    }
+    let synchronous = match config.durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
+    };
+    conn.pragma_update(None, "synchronous", synchronous).map_err(sqlite("setting synchronous"))?;
+    conn.pragma_update(None, "secure_delete", true).map_err(sqlite("enabling secure delete"))?;
+    migrate(conn, SCHEMA_VERSION)
+}
+
+/// `found` as a version this build can migrate from.
+fn check_version(found: i32) -> Result<u32, OpenError> {
+    u32::try_from(found)
+        .ok()
+        .filter(|v| *v <= SCHEMA_VERSION)
+        .ok_or(OpenError::UnsupportedSchema { found, supported: SCHEMA_VERSION })
+}
+
+/// Brings `conn` to version `target` (at most [`SCHEMA_VERSION`]), one script per
+/// transaction.
+fn migrate(conn: &mut Connection, target: u32) -> Result<(), OpenError> {
+    for (index, script) in MIGRATIONS.iter().enumerate().take(target as usize) {
+        let version = u32::try_from(index)
+            .ok()
+            .and_then(|i| i.checked_add(1))
+            .ok_or(OpenError::UnsupportedSchema { found: -1, supported: SCHEMA_VERSION })?;
+        let failed = |source| OpenError::Migration { version, source };
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(failed)?;
+        // Read again under the write lock: another process may have migrated meanwhile.
+        let current = check_version(user_version(&tx).map_err(failed)?)?;
+        if current >= version {
+            continue; // dropping `tx` ends the empty transaction
+        }
+        tx.execute_batch(script).map_err(failed)?;
+        tx.pragma_update(None, "user_version", version).map_err(failed)?;
+        tx.commit().map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// Creates the schema of version `version` only, for tests of later migrations.
+#[cfg(test)]
+pub(crate) fn migrate_to(conn: &mut Connection, version: u32) -> Result<(), OpenError> {
+    migrate(conn, version)
+}
+
+/// The schema version of an open store.
+pub(crate) fn stored_version(conn: &Connection) -> Result<u32, StoreError> {
+    let found = user_version(conn).during("reading the schema version")?;
+    check_version(found)
+        .map_err(|_| StoreError::Corrupt { table: "pragma", column: "user_version" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |row| row.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn each_migration_adds_its_tables_and_bumps_the_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 1).unwrap();
+        assert_eq!(stored_version(&conn).unwrap(), 1);
+        assert_eq!(
+            tables(&conn),
+            [
+                "account",
+                "group_chats",
+                "org_views",
+                "organizations",
+                "peers",
+                "processed",
+                "signed_pre_keys"
+            ]
+        );
+        migrate_to(&mut conn, SCHEMA_VERSION).unwrap();
+        assert_eq!(stored_version(&conn).unwrap(), SCHEMA_VERSION);
+        let all = tables(&conn);
+        for table in ["contacts", "messages", "outbox", "sqlite_sequence"] {
+            assert!(all.iter().any(|t| t == table), "{table} missing from {all:?}");
+        }
+        // Running it again is a no-op.
+        migrate_to(&mut conn, SCHEMA_VERSION).unwrap();
+        assert_eq!(stored_version(&conn).unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_failing_script_is_rolled_back_with_its_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 1).unwrap();
+        // Make script 2 fail half-way: its second table already exists.
+        conn.execute_batch("CREATE TABLE messages (x INTEGER)").unwrap();
+        let err = migrate_to(&mut conn, 2).unwrap_err();
+        assert!(matches!(err, OpenError::Migration { version: 2, .. }), "{err:?}");
+        assert_eq!(stored_version(&conn).unwrap(), 1);
+        assert!(!tables(&conn).iter().any(|t| t == "contacts"), "script 2 was not rolled back");
+    }
+
+    #[test]
+    fn versions_outside_the_known_range_are_refused() {
+        assert_eq!(check_version(0).unwrap(), 0);
+        assert_eq!(check_version(2).unwrap(), 2);
+        let newer = i32::try_from(SCHEMA_VERSION + 1).unwrap();
+        for found in [newer, -1, i32::MAX, i32::MIN] {
+            assert_eq!(
+                check_version(found).unwrap_err(),
+                OpenError::UnsupportedSchema { found, supported: SCHEMA_VERSION }
+            );
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The store: one SQLite database file, opened and migrated, with autocommit access and
+//! transactions.
+//!
+//! ```text
+//! Store::open(path)        create if missing, settings, migrations (schema module)
+//! Store::begin()           BEGIN IMMEDIATE -> Transaction (rolls back on drop)
+//! Store::process_once(h)   BEGIN IMMEDIATE; mark_processed(h) or stop as a duplicate;
+//!                          apply(tx); COMMIT   — all or nothing
+//! ```
+//!
+//! Every method of the shared API also exists on [`Store`] directly; there each call is its
+//! own transaction (a multi-statement call runs in a savepoint, so it is atomic too).
+
+use core::fmt;
+use std::path::Path;
+
+use kaiwa_session::Timestamp;
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{Context as _, OpenError, StoreError};
+use crate::id::MessageHash;
+use crate::schema::{StoreConfig, prepare};
+use crate::shared::shared_api;
+use crate::transaction::Transaction;
+
+/// A kaiwa database: protocol state, processed messages, history, contacts, outbox.
+///
+/// One `Store` is one SQLite connection; it is `Send`, not `Sync`. Writes through `&mut
+/// self` and transactions borrow it mutably, so within a process a read-modify-write of a
+/// record can never interleave with another. Two processes on one file are serialized by
+/// SQLite's write lock (transactions begin `IMMEDIATE`), but an application should still
+/// run one instance per account: two instances advancing the same ratchet from the same
+/// state would each derive the same message keys.
+pub struct Store {
+    conn: Connection,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store").field("path", &self.conn.path()).finish_non_exhaustive()
+    }
+}
+
+/// What [`Store::process_once`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Processed<T> {
+    /// The message was new: `apply` ran and everything it wrote is committed together with
+    /// the processed mark.
+    Applied(T),
+    /// The message was processed before; `apply` did not run and nothing changed.
+    AlreadyProcessed,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` with the default
+    /// [`StoreConfig`], and migrates it to [`SCHEMA_VERSION`](crate::SCHEMA_VERSION).
+    ///
+    /// # Errors
+    /// [`OpenError`]: not a database, a newer schema (left untouched), a failed migration
+    /// (rolled back), no WAL support, or another SQLite failure.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
+        Self::open_with(path, &StoreConfig::default())
+    }
+
+    /// [`open`](Self::open) with explicit settings.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub fn open_with(path: impl AsRef<Path>, config: &StoreConfig) -> Result<Self, OpenError> {
+        let mut conn = Connection::open(path)
+            .map_err(|source| OpenError::Sqlite { operation: "opening the database", source })?;
+        prepare(&mut conn, config, true)?;
+        Ok(Self { conn })
+    }
+
+    /// A fresh database in memory, for tests and ephemeral clients. It has the same schema
+    /// and the same semantics except durability (no file, no WAL).
+    ///
+    /// # Errors
+    /// [`OpenError::Sqlite`] if SQLite cannot allocate it.
+    pub fn open_in_memory() -> Result<Self, OpenError> {
+        let mut conn = Connection::open_in_memory()
+            .map_err(|source| OpenError::Sqlite { operation: "opening the database", source })?;
+        prepare(&mut conn, &StoreConfig::default(), false)?;
+        Ok(Self { conn })
+    }
+
+    /// Begins a transaction. It holds SQLite's write lock until it is committed or dropped;
+    /// dropping it without [`commit`](Transaction::commit) rolls everything back.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`], for example when another process holds the write lock for
+    /// longer than the busy timeout.
+    pub fn begin(&mut self) -> Result<Transaction<'_>, StoreError> {
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map(Transaction::new)
+            .during("beginning a transaction")
+    }
+
+    /// Processes one received WakuMessage exactly once: in one transaction, marks `hash`
+    /// processed and runs `apply`, which writes everything the message causes (ratchet,
+    /// log or epoch state, history, outbox) through the transaction it is given.
+    ///
+    /// - `hash` already processed: returns [`Processed::AlreadyProcessed`]; `apply` does
+    ///   not run.
+    /// - `apply` fails: everything is rolled back, the processed mark included, and its
+    ///   error is returned; a redelivered copy will be processed again. (A message that can
+    ///   never be processed, such as one that does not decrypt, should make `apply` return
+    ///   `Ok` so it is marked and not retried forever.)
+    /// - `apply` succeeds: its writes and the mark commit together.
+    ///
+    /// # Errors
+    /// `apply`'s error, or a [`StoreError`] (converted with `From`) if beginning, marking or
+    /// committing fails.
+    pub fn process_once<T, E: From<StoreError>>(
+        &mut self,
+        hash: &MessageHash,
+        now: Timestamp,
+        apply: impl FnOnce(&mut Transaction<'_>) -> Result<T, E>,
+    ) -> Result<Processed<T>, E> {
+        let mut tx = self.begin()?;
+        if !tx.mark_processed(hash, now)? {
+            return Ok(Processed::AlreadyProcessed);
+        }
+        let value = apply(&mut tx)?;
+        tx.commit()?;
+        Ok(Processed::Applied(value))
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+shared_api!(Store);
