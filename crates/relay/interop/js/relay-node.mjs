@@ -2,11 +2,13 @@
 //
 // Usage:
 //   node relay-node.mjs --transport tcp|ws --cluster 42 --shard 0 --content-topic /kaiwa/1/x/proto
-//                       [--dial <multiaddr>] [--timeout-ms 60000]
+//                       [--dial <multiaddr>] [--muxer mplex|yamux] [--timeout-ms 60000]
+//
+// The default muxer is mplex only, as in a stock js-waku node (@waku/sdk's defaultLibp2p).
 //
 // Writes one JSON object per line on stdout:
 //   {"event":"listening","addrs":["/ip4/127.0.0.1/tcp/N/p2p/..."]}
-//   {"event":"connected","peer":"12D3..."}
+//   {"event":"connected","peer":"12D3...","muxer":"/mplex/6.7.0","encryption":"/noise"}
 //   {"event":"subscribed","peer":"12D3...","topic":"/waku/2/rs/42/0"}
 //   {"event":"message","msgId":"<hex>","pubsubTopic":...,"contentTopic":...,"payload":"<hex>",
 //    "timestamp":"<ns>"|null,"meta":"<hex>"|null,"version":0}
@@ -39,6 +41,7 @@ const { values: args } = parseArgs({
     shard: { type: "string", default: "0" },
     "content-topic": { type: "string", default: "/kaiwa/1/interop/proto" },
     dial: { type: "string" },
+    muxer: { type: "string", default: "mplex" },
     "timeout-ms": { type: "string", default: "60000" },
   },
 });
@@ -57,7 +60,7 @@ const node = await createRelayNode({
   libp2p: {
     addresses: { listen: [ws ? "/ip4/127.0.0.1/tcp/0/ws" : "/ip4/127.0.0.1/tcp/0"] },
     transports: ws ? [webSockets({ filter: allAddrs })] : [tcp()],
-    streamMuxers: [mplex(), yamux()],
+    streamMuxers: args.muxer === "yamux" ? [yamux()] : [mplex()],
     filterMultiaddrs: false,
     hideWebSocketInfo: true,
   },
@@ -109,8 +112,14 @@ gossipsub.addEventListener("gossipsub:message", (event) => {
     });
   })().catch((e) => emit({ event: "error", error: `decode: ${e}` }));
 });
-node.libp2p.addEventListener("peer:connect", (event) => {
-  emit({ event: "connected", peer: event.detail.toString() });
+node.libp2p.addEventListener("connection:open", (event) => {
+  const connection = event.detail;
+  emit({
+    event: "connected",
+    peer: connection.remotePeer.toString(),
+    muxer: connection.multiplexer ?? null,
+    encryption: connection.encryption ?? null,
+  });
 });
 
 await node.start();

@@ -51,13 +51,14 @@ struct JsNode {
 }
 
 impl JsNode {
-    async fn spawn(transport: &str, dial: Option<&Multiaddr>) -> Self {
+    async fn spawn(transport: &str, muxer: &str, dial: Option<&Multiaddr>) -> Self {
         let mut command = Command::new("node");
         command
             .current_dir(js_dir())
             .arg("relay-node.mjs")
             .args(["--transport", transport, "--cluster", &CLUSTER.to_string(), "--shard", "0"])
             .args(["--content-topic", topic("interop").as_str(), "--timeout-ms", "60000"])
+            .args(["--muxer", muxer])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -104,8 +105,13 @@ impl JsNode {
 }
 
 /// Rust → js, js → Rust, and the metadata handshake, on an established connection.
-async fn exchange(rust: &RelayNode, js: &mut JsNode, js_peer: &str) {
+async fn exchange(rust: &RelayNode, js: &mut JsNode, js_peer: &str, muxer: &str) {
     let mut at_rust = rust.subscribe_relay(filter("interop")).await.unwrap();
+    // A stock js-waku node speaks only mplex: whoever dials, the connection must use it.
+    let connected = js.event("connected").await;
+    assert_eq!(connected["peer"], rust.peer_id().to_string());
+    assert_eq!(connected["muxer"], muxer);
+    assert_eq!(connected["encryption"], "/noise");
     js.wait_subscribed(&rust.peer_id().to_string()).await;
     assert!(rust.wait_for_relay_peers(&pubsub(), 1, Duration::from_secs(10)).await);
 
@@ -179,17 +185,21 @@ fn js_peer_of(address: &str) -> String {
     address.rsplit('/').next().unwrap().to_owned()
 }
 
-async fn rust_dials_js(transport: &str) {
+const MPLEX: &str = "/mplex/6.7.0";
+const YAMUX: &str = "/yamux/1.0.0";
+
+async fn rust_dials_js(transport: &str, muxer: &str) {
     if !js_available() {
         return;
     }
     within(60, "rust dials js", async {
-        let mut js = JsNode::spawn(transport, None).await;
+        let js_muxer = if muxer == YAMUX { "yamux" } else { "mplex" };
+        let mut js = JsNode::spawn(transport, js_muxer, None).await;
         let listening = js.event("listening").await;
         let address: Multiaddr = listening["addrs"][0].as_str().unwrap().parse().unwrap();
         let rust = start(config()).await;
         within(10, "dial js", rust.dial(address.clone())).await.unwrap();
-        exchange(&rust, &mut js, &js_peer_of(&address.to_string())).await;
+        exchange(&rust, &mut js, &js_peer_of(&address.to_string()), muxer).await;
         rust.shutdown().await;
     })
     .await;
@@ -203,10 +213,10 @@ async fn js_dials_rust(transport: &str) {
         let builder = if transport == "ws" { config().listen(ws()) } else { config() };
         let rust = start(builder).await;
         let target = address(&rust, transport == "ws").await;
-        let mut js = JsNode::spawn(transport, Some(&target)).await;
+        let mut js = JsNode::spawn(transport, "mplex", Some(&target)).await;
         let listening = js.event("listening").await;
         let js_peer = js_peer_of(listening["addrs"][0].as_str().unwrap());
-        exchange(&rust, &mut js, &js_peer).await;
+        exchange(&rust, &mut js, &js_peer, MPLEX).await;
         rust.shutdown().await;
     })
     .await;
@@ -214,12 +224,18 @@ async fn js_dials_rust(transport: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_dials_js_over_tcp() {
-    rust_dials_js("tcp").await;
+    rust_dials_js("tcp", MPLEX).await;
+}
+
+/// js-waku configured with yamux (as nwaku offers it): our preferred muxer is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_dials_js_over_tcp_with_yamux() {
+    rust_dials_js("tcp", YAMUX).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_dials_js_over_websocket() {
-    rust_dials_js("ws").await;
+    rust_dials_js("ws", MPLEX).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
