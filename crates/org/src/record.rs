@@ -3,8 +3,9 @@
 //! zeroized on drop.
 
 pub(crate) use kaiwa_wire::store::{
-    ChainRecord, EpochRecord, GrantRecord, OrganizationRecord, OrganizationViewRecord,
-    OwnerEpochRecord, PendingRequestRecord, SkippedKeyRecord,
+    ChannelChainRecord as ChainRecord, ChannelSkippedKeyRecord as SkippedKeyRecord, EpochRecord,
+    GrantRecord, OrganizationRecord, OrganizationViewRecord, OwnerEpochRecord,
+    PendingRequestRecord,
 };
 
 /// Current version of both records.

@@ -1,6 +1,5 @@
-//! The persisted form of sessions and peers: `kaiwa.store.v1` messages not yet in
-//! `proto/store/` (proposed as `proto/store/session.proto`; field numbers are final, so the
-//! generated types can replace these hand-written ones without a format change).
+//! The persisted form of sessions and peers: the `kaiwa.store.v1` messages of
+//! `proto/store/session.proto`.
 //!
 //! ```text
 //! message PeerRecord {          uint32 version = 1; bytes identity = 2; bytes identity_dh = 3;
@@ -33,7 +32,12 @@ use std::collections::VecDeque;
 
 use kaiwa_crypto::{DhKeyPair, TAG_LEN};
 use prost::Message as _;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+
+pub(crate) use kaiwa_wire::store::{
+    InstallationRecord as InstallationRecordProto, PeerRecord as PeerRecordProto,
+    RatchetChainRecord as ChainRecordProto, SessionRecord as SessionRecordProto,
+    SkippedMessageKeyRecord as SkippedKeyRecordProto,
+};
 
 use crate::chain::{ChainKey, ReceivingChain, SendingChain};
 use crate::error::{DecodeError, RecordError};
@@ -46,111 +50,6 @@ use crate::message_key::MessageKey;
 use crate::ratchet::{RatchetState, RootKey, Session, SessionId, SkippedKey};
 use crate::store::{RECORD_VERSION, SessionRecord};
 use crate::timestamp::Timestamp;
-
-#[derive(Clone, PartialEq, prost::Message, Zeroize, ZeroizeOnDrop)]
-#[prost(skip_debug)]
-pub(crate) struct PeerRecordProto {
-    #[prost(uint32, tag = "1")]
-    pub(crate) version: u32,
-    #[prost(bytes = "vec", tag = "2")]
-    pub(crate) identity: Vec<u8>,
-    #[prost(bytes = "vec", tag = "3")]
-    pub(crate) identity_dh: Vec<u8>,
-    #[prost(bytes = "vec", tag = "4")]
-    pub(crate) bundle_digest: Vec<u8>,
-    #[prost(message, repeated, tag = "5")]
-    pub(crate) installations: Vec<InstallationRecordProto>,
-}
-
-#[derive(Clone, PartialEq, prost::Message, Zeroize, ZeroizeOnDrop)]
-#[prost(skip_debug)]
-pub(crate) struct InstallationRecordProto {
-    #[prost(string, tag = "1")]
-    pub(crate) installation_id: String,
-    #[prost(bytes = "vec", tag = "2")]
-    pub(crate) signed_pre_key: Vec<u8>,
-    #[prost(uint32, tag = "3")]
-    pub(crate) key_version: u32,
-    #[prost(uint32, tag = "4")]
-    pub(crate) protocol_version: u32,
-    #[prost(uint64, tag = "5")]
-    pub(crate) created_at: u64,
-    #[prost(uint64, tag = "6")]
-    pub(crate) last_seen: u64,
-    #[prost(message, repeated, tag = "7")]
-    pub(crate) sessions: Vec<SessionRecordProto>,
-    #[prost(bool, tag = "8")]
-    pub(crate) stale: bool,
-}
-
-#[derive(Clone, PartialEq, prost::Message, Zeroize, ZeroizeOnDrop)]
-#[prost(skip_debug)]
-pub(crate) struct SessionRecordProto {
-    #[prost(uint32, tag = "1")]
-    pub(crate) version: u32,
-    #[prost(bytes = "vec", tag = "2")]
-    pub(crate) session_id: Vec<u8>,
-    #[prost(bool, tag = "3")]
-    pub(crate) initiated_by_us: bool,
-    #[prost(bool, tag = "4")]
-    pub(crate) replaces: bool,
-    #[prost(bytes = "vec", tag = "5")]
-    pub(crate) associated_data: Vec<u8>,
-    #[prost(bytes = "vec", tag = "6")]
-    pub(crate) bundle_id: Vec<u8>,
-    #[prost(bytes = "vec", tag = "7")]
-    pub(crate) x3dh_ephemeral: Vec<u8>,
-    #[prost(bytes = "vec", tag = "8")]
-    pub(crate) x3dh_identity: Vec<u8>,
-    #[prost(bytes = "vec", tag = "9")]
-    pub(crate) their_ephemeral: Vec<u8>,
-    #[prost(bytes = "vec", tag = "10")]
-    pub(crate) root_key: Vec<u8>,
-    #[prost(bytes = "vec", tag = "11")]
-    pub(crate) sending_ratchet_secret: Vec<u8>,
-    #[prost(bytes = "vec", tag = "12")]
-    pub(crate) sending_chain_key: Vec<u8>,
-    #[prost(uint32, tag = "13")]
-    pub(crate) sending_index: u32,
-    #[prost(uint32, tag = "14")]
-    pub(crate) previous_sending_length: u32,
-    #[prost(bytes = "vec", tag = "15")]
-    pub(crate) remote_ratchet_key: Vec<u8>,
-    #[prost(message, repeated, tag = "16")]
-    pub(crate) receiving_chains: Vec<ChainRecordProto>,
-    #[prost(message, repeated, tag = "17")]
-    pub(crate) skipped_keys: Vec<SkippedKeyRecordProto>,
-    #[prost(bytes = "vec", tag = "18")]
-    pub(crate) recent_tags: Vec<u8>,
-    #[prost(uint64, tag = "19")]
-    pub(crate) created_at: u64,
-}
-
-#[derive(Clone, PartialEq, prost::Message, Zeroize, ZeroizeOnDrop)]
-#[prost(skip_debug)]
-pub(crate) struct ChainRecordProto {
-    #[prost(bytes = "vec", tag = "1")]
-    pub(crate) ratchet_key: Vec<u8>,
-    #[prost(bytes = "vec", tag = "2")]
-    pub(crate) chain_key: Vec<u8>,
-    #[prost(uint32, tag = "3")]
-    pub(crate) next_index: u32,
-    #[prost(bool, tag = "4")]
-    pub(crate) ended: bool,
-    #[prost(uint32, tag = "5")]
-    pub(crate) end: u32,
-}
-
-#[derive(Clone, PartialEq, prost::Message, Zeroize, ZeroizeOnDrop)]
-#[prost(skip_debug)]
-pub(crate) struct SkippedKeyRecordProto {
-    #[prost(bytes = "vec", tag = "1")]
-    pub(crate) ratchet_key: Vec<u8>,
-    #[prost(uint32, tag = "2")]
-    pub(crate) index: u32,
-    #[prost(bytes = "vec", tag = "3")]
-    pub(crate) message_key: Vec<u8>,
-}
 
 fn too_many(what: &'static str, limit: usize, actual: usize) -> Result<(), DecodeError> {
     if actual > limit {

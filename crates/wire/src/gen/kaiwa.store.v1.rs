@@ -148,7 +148,7 @@ pub struct OrganizationViewRecord {
     pub epochs: ::prost::alloc::vec::Vec<EpochRecord>,
     /// Skipped message keys, oldest first (the eviction order).
     #[prost(message, repeated, tag = "6")]
-    pub skipped: ::prost::alloc::vec::Vec<SkippedKeyRecord>,
+    pub skipped: ::prost::alloc::vec::Vec<ChannelSkippedKeyRecord>,
 }
 /// One epoch held by a member.
 #[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
@@ -163,15 +163,15 @@ pub struct EpochRecord {
     #[prost(bytes = "vec", tag = "3")]
     pub key: ::prost::alloc::vec::Vec<u8>,
     #[prost(message, repeated, tag = "4")]
-    pub receivers: ::prost::alloc::vec::Vec<ChainRecord>,
+    pub receivers: ::prost::alloc::vec::Vec<ChannelChainRecord>,
     #[prost(message, repeated, tag = "5")]
-    pub senders: ::prost::alloc::vec::Vec<ChainRecord>,
+    pub senders: ::prost::alloc::vec::Vec<ChannelChainRecord>,
 }
 /// One chain position.
 #[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 #[prost(skip_debug)]
-pub struct ChainRecord {
+pub struct ChannelChainRecord {
     #[prost(bytes = "vec", tag = "1")]
     pub channel_group: ::prost::alloc::vec::Vec<u8>,
     /// Sender id (receiving chains only).
@@ -190,7 +190,7 @@ pub struct ChainRecord {
 #[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 #[prost(skip_debug)]
-pub struct SkippedKeyRecord {
+pub struct ChannelSkippedKeyRecord {
     #[prost(bytes = "vec", tag = "1")]
     pub key_group: ::prost::alloc::vec::Vec<u8>,
     #[prost(uint32, tag = "2")]
@@ -204,4 +204,127 @@ pub struct SkippedKeyRecord {
     /// 32-byte message key.
     #[prost(bytes = "vec", tag = "6")]
     pub key: ::prost::alloc::vec::Vec<u8>,
+}
+/// Everything we keep about one peer identity.
+#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
+pub struct PeerRecord {
+    #[prost(uint32, tag = "1")]
+    pub version: u32,
+    /// 32-byte Ed25519 identity key.
+    #[prost(bytes = "vec", tag = "2")]
+    pub identity: ::prost::alloc::vec::Vec<u8>,
+    /// 32-byte X25519 identity DH key.
+    #[prost(bytes = "vec", tag = "3")]
+    pub identity_dh: ::prost::alloc::vec::Vec<u8>,
+    /// SHA-256 of the newest verified bundle seen.
+    #[prost(bytes = "vec", tag = "4")]
+    pub bundle_digest: ::prost::alloc::vec::Vec<u8>,
+    #[prost(message, repeated, tag = "5")]
+    pub installations: ::prost::alloc::vec::Vec<InstallationRecord>,
+}
+/// One installation of a peer and its sessions.
+#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
+pub struct InstallationRecord {
+    #[prost(string, tag = "1")]
+    pub installation_id: ::prost::alloc::string::String,
+    /// 32-byte X25519 signed prekey.
+    #[prost(bytes = "vec", tag = "2")]
+    pub signed_pre_key: ::prost::alloc::vec::Vec<u8>,
+    #[prost(uint32, tag = "3")]
+    pub key_version: u32,
+    #[prost(uint32, tag = "4")]
+    pub protocol_version: u32,
+    /// Unix milliseconds.
+    #[prost(uint64, tag = "5")]
+    pub created_at: u64,
+    /// Unix milliseconds.
+    #[prost(uint64, tag = "6")]
+    pub last_seen: u64,
+    /// Active session first, then archived ones.
+    #[prost(message, repeated, tag = "7")]
+    pub sessions: ::prost::alloc::vec::Vec<SessionRecord>,
+    #[prost(bool, tag = "8")]
+    pub stale: bool,
+}
+/// One double-ratchet session.
+#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
+pub struct SessionRecord {
+    #[prost(uint32, tag = "1")]
+    pub version: u32,
+    #[prost(bytes = "vec", tag = "2")]
+    pub session_id: ::prost::alloc::vec::Vec<u8>,
+    #[prost(bool, tag = "3")]
+    pub initiated_by_us: bool,
+    #[prost(bool, tag = "4")]
+    pub replaces: bool,
+    #[prost(bytes = "vec", tag = "5")]
+    pub associated_data: ::prost::alloc::vec::Vec<u8>,
+    #[prost(bytes = "vec", tag = "6")]
+    pub bundle_id: ::prost::alloc::vec::Vec<u8>,
+    /// Our X3DH ephemeral public key; empty once a reply arrived.
+    #[prost(bytes = "vec", tag = "7")]
+    pub x3dh_ephemeral: ::prost::alloc::vec::Vec<u8>,
+    #[prost(bytes = "vec", tag = "8")]
+    pub x3dh_identity: ::prost::alloc::vec::Vec<u8>,
+    #[prost(bytes = "vec", tag = "9")]
+    pub their_ephemeral: ::prost::alloc::vec::Vec<u8>,
+    #[prost(bytes = "vec", tag = "10")]
+    pub root_key: ::prost::alloc::vec::Vec<u8>,
+    /// Empty when the sending chain is closed.
+    #[prost(bytes = "vec", tag = "11")]
+    pub sending_ratchet_secret: ::prost::alloc::vec::Vec<u8>,
+    #[prost(bytes = "vec", tag = "12")]
+    pub sending_chain_key: ::prost::alloc::vec::Vec<u8>,
+    #[prost(uint32, tag = "13")]
+    pub sending_index: u32,
+    #[prost(uint32, tag = "14")]
+    pub previous_sending_length: u32,
+    #[prost(bytes = "vec", tag = "15")]
+    pub remote_ratchet_key: ::prost::alloc::vec::Vec<u8>,
+    /// Oldest first.
+    #[prost(message, repeated, tag = "16")]
+    pub receiving_chains: ::prost::alloc::vec::Vec<RatchetChainRecord>,
+    /// Oldest first.
+    #[prost(message, repeated, tag = "17")]
+    pub skipped_keys: ::prost::alloc::vec::Vec<SkippedMessageKeyRecord>,
+    /// 16-byte AEAD tags of recent messages, concatenated (replay detection).
+    #[prost(bytes = "vec", tag = "18")]
+    pub recent_tags: ::prost::alloc::vec::Vec<u8>,
+    /// Unix milliseconds.
+    #[prost(uint64, tag = "19")]
+    pub created_at: u64,
+}
+/// One receiving chain of a session.
+#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
+pub struct RatchetChainRecord {
+    #[prost(bytes = "vec", tag = "1")]
+    pub ratchet_key: ::prost::alloc::vec::Vec<u8>,
+    #[prost(bytes = "vec", tag = "2")]
+    pub chain_key: ::prost::alloc::vec::Vec<u8>,
+    #[prost(uint32, tag = "3")]
+    pub next_index: u32,
+    #[prost(bool, tag = "4")]
+    pub ended: bool,
+    #[prost(uint32, tag = "5")]
+    pub end: u32,
+}
+/// One skipped message key.
+#[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
+pub struct SkippedMessageKeyRecord {
+    #[prost(bytes = "vec", tag = "1")]
+    pub ratchet_key: ::prost::alloc::vec::Vec<u8>,
+    #[prost(uint32, tag = "2")]
+    pub index: u32,
+    #[prost(bytes = "vec", tag = "3")]
+    pub message_key: ::prost::alloc::vec::Vec<u8>,
 }
