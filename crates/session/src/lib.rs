@@ -15,8 +15,8 @@
 //!   initiation, automatic rate-limited recovery.
 //! - **Identity verification**: contact codes for QR codes ([`encode_contact_code`],
 //!   [`decode_contact_code`]) and safety numbers ([`safety_number`]).
-//! - **Topics**: the names of the contact-code, partitioned and negotiated topics
-//!   ([`contact_code_topic`], [`partitioned_topic`], [`negotiated_topic`]).
+//! - **Topics**: the negotiated-topic secret of two identities ([`negotiated_secret`]); the
+//!   topic names themselves are built by kaiwa-transport's `TopicScheme`.
 //! - **Storage**: whole-record [`SessionStore`] and [`AccountStore`] traits with in-memory
 //!   implementations; records are versioned `kaiwa.store.v1` protobuf messages.
 //!
@@ -124,8 +124,5 @@ pub use crate::store::{
     save_account,
 };
 pub use crate::timestamp::Timestamp;
-pub use crate::topic::{
-    NEGOTIATED_TOPIC_INFO, NegotiatedSecret, contact_code_topic, negotiated_secret,
-    negotiated_topic, partition, partitioned_topic,
-};
+pub use crate::topic::{NEGOTIATED_TOPIC_INFO, NegotiatedSecret, negotiated_secret};
 pub use crate::x3dh::{SESSION_ID_INFO, X3DH_INFO};

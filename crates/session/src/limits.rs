@@ -129,11 +129,6 @@ pub const MAX_CONTACT_CODE_LEN: usize = 4_096;
 /// for a key whose displayed half matches, and costs under a millisecond.
 pub const FINGERPRINT_ITERATIONS: u32 = 5_200;
 
-/// Number of content-topic partitions for first contact.
-///
-/// 54/WAKU2-X3DH-SESSIONS and DECISIONS.md "1:1 sessions": `mod 5000`.
-pub const PARTITIONS: u64 = 5_000;
-
 /// Peer installations whose undecryptable-message count and last reset time are tracked in
 /// memory; beyond this the entry with the oldest reset is forgotten.
 ///

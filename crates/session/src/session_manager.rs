@@ -271,8 +271,8 @@ impl SessionManager {
         &self.config
     }
 
-    /// Our current signed bundle: publish it on [`contact_code_topic`](crate::contact_code_topic)
-    /// and in contact codes. It is attached to every message we send.
+    /// Our current signed bundle: publish it on our contact-code topic (kaiwa-transport's
+    /// `TopicScheme::contact_code`) and in contact codes. It is attached to every message we send.
     #[must_use]
     pub fn bundle(&self) -> &VerifiedBundle {
         &self.own_bundle
@@ -630,8 +630,8 @@ impl SessionManager {
         Some(self.build(BTreeMap::from([(from.installation.clone(), envelope)])))
     }
 
-    /// The negotiated secret with `peer` (name it with
-    /// [`negotiated_topic`](crate::negotiated_topic)), once agreed: some installation of the
+    /// The negotiated secret with `peer` (kaiwa-transport's `TopicScheme::negotiated` names the
+    /// topic), once agreed: some installation of the
     /// peer advertises protocol version 1 or higher and a session with it has been answered
     /// in both directions (54/WAKU2-X3DH-SESSIONS §"Negotiated topic"). `None` before.
     ///
