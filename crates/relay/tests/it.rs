@@ -12,6 +12,7 @@
 mod it {
     mod interop;
     mod lifecycle;
+    mod logging;
     mod metadata;
     mod relay;
     mod store;
