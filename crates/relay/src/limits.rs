@@ -32,28 +32,32 @@ pub const MAX_METADATA_SHARDS: usize = 1024;
 /// lengths, so 64 KiB only bounds abuse.
 pub const MAX_STORE_REQUEST_SIZE: usize = 64 * 1024;
 
-/// Largest Store v3 response body: [`MAX_PAGE_SIZE`] messages of at most 150 KiB plus 4 KiB of
-/// framing, hash and pubsub topic each (about 15.4 MiB).
+/// Largest Store v3 response body: [`MAX_PAGE_SIZE`] messages of at most 150 KiB
+/// (kaiwa-transport's `MAX_MESSAGE_SIZE`) plus 4 KiB of framing, hash and pubsub topic each
+/// (about 15.4 MiB).
 ///
 /// This is what a store server honouring [`MAX_PAGE_SIZE`] can legitimately send; a longer frame
 /// is refused before it is buffered.
-pub const MAX_STORE_RESPONSE_SIZE: usize = MAX_PAGE_SIZE * (150 * 1024 + 4 * 1024);
+pub const MAX_STORE_RESPONSE_SIZE: usize =
+    MAX_PAGE_SIZE * (kaiwa_transport::limits::MAX_MESSAGE_SIZE + 4 * 1024);
 
 /// Default Store v3 page size when a request sets none (or 0): 20, nwaku's `DefaultPageSize`
-/// (`waku_archive/archive.nim`).
-pub const DEFAULT_PAGE_SIZE: usize = 20;
+/// (`waku_archive/archive.nim`). The same constant as kaiwa-transport's query type.
+pub const DEFAULT_PAGE_SIZE: usize = kaiwa_transport::limits::DEFAULT_PAGE_SIZE;
 
 /// Largest Store v3 page: 100 messages, nwaku's `MaxPageSize`. Larger requested limits are
-/// clamped to it, as nwaku does.
-pub const MAX_PAGE_SIZE: usize = 100;
+/// clamped to it, as nwaku does. The same constant as kaiwa-transport's query type.
+pub const MAX_PAGE_SIZE: usize = kaiwa_transport::limits::MAX_PAGE_SIZE;
 
 /// Most content topics in one Store v3 query: 10, nwaku's `MaxContentTopicsPerQuery`. More is a
-/// bad request (400).
-pub const MAX_CONTENT_TOPICS_PER_QUERY: usize = 10;
+/// bad request (400). The same constant as kaiwa-transport's query type.
+pub const MAX_CONTENT_TOPICS_PER_QUERY: usize = kaiwa_transport::limits::MAX_QUERY_CONTENT_TOPICS;
 
 /// Most message hashes in one Store v3 lookup-by-hash query: 100, one full page. More is a bad
-/// request (400).
-pub const MAX_HASHES_PER_QUERY: usize = MAX_PAGE_SIZE;
+/// request (400). The same constant as kaiwa-transport's query type.
+pub const MAX_HASHES_PER_QUERY: usize = kaiwa_transport::limits::MAX_QUERY_HASHES;
+
+const _: () = assert!(MAX_ARCHIVE_TIMESTAMP_DRIFT.as_secs() == 20, "nwaku's ±20 s");
 
 /// Longest `request_id` accepted in a Store v3 request: 128 bytes. nwaku and js-waku use a UUID
 /// (36 characters); the bound keeps echoed ids small.
@@ -63,7 +67,8 @@ pub const MAX_REQUEST_ID_LEN: usize = 128;
 /// archived: 20 s either way, nwaku's `MaxMessageTimestampVariance` (digest §6, "archive nodes
 /// accept a sender timestamp drift of ±20 s"). Messages outside it are still relayed, only not
 /// stored, so a peer cannot plant history in the past.
-pub const MAX_ARCHIVE_TIMESTAMP_DRIFT: Duration = Duration::from_secs(20);
+pub const MAX_ARCHIVE_TIMESTAMP_DRIFT: Duration =
+    Duration::from_nanos(kaiwa_transport::limits::MAX_STORE_TIMESTAMP_DRIFT_NS.unsigned_abs());
 
 /// Default retention of the in-memory archive: at most 100,000 messages (oldest evicted first).
 ///
