@@ -7,10 +7,11 @@
 //! parsers:  IdentityPublicKey, Signature, DhPublicKey, Nonce, WrappedKey      (TryFrom<&[u8]>)
 //!           IdentityKeyPair, DhKeyPair, SymmetricKey                          (from_secret_slice)
 //!           IdentityPublicKey::from_hex                                      (if UTF-8)
-//! verify:   input = key (32) ‖ signature (64) ‖ message
+//! verify:   input = key (32) ‖ signature (64) ‖ message, alone and as a batch of two
 //! checks:   a parsed value gives back exactly the input bytes; hex text round-trips exactly
 //!           (one text form per key); a signature that verifies under FUZZ_CONTEXT does not
-//!           verify under any other context (domain separation)
+//!           verify under any other context (domain separation), and a batch holding it is
+//!           accepted; a rejected batch names its first item
 //! ```
 //!
 //! `crypto_open` chooses one opener with its first byte, against fixed recipient keys:
@@ -33,9 +34,10 @@
 use std::sync::OnceLock;
 
 use kaiwa_crypto::{
-    Aes256GcmKey, ChaCha20Poly1305Key, DhKeyPair, DhPublicKey, IdentityKeyPair, IdentityPublicKey,
-    KeyUnwrapper, MultiRecipientSealer, Nonce, SEALED_BOX_OVERHEAD, SealLabel, Signature,
-    SignatureContext, SymmetricKey, TAG_LEN, WrappedKey, open_box, seal_box,
+    Aes256GcmKey, BatchItem, BatchVerifyError, ChaCha20Poly1305Key, DhKeyPair, DhPublicKey,
+    IdentityKeyPair, IdentityPublicKey, KeyUnwrapper, MultiRecipientSealer, Nonce,
+    SEALED_BOX_OVERHEAD, SealLabel, Signature, SignatureContext, SymmetricKey, TAG_LEN, WrappedKey,
+    open_box, seal_box, verify_batch,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -72,6 +74,7 @@ pub(crate) struct CryptoFixture {
     pub(crate) aes: Aes256GcmKey,
 }
 
+/// The fixed keys (module doc), built on first use.
 pub(crate) fn crypto_fixture() -> &'static CryptoFixture {
     static FIXTURE: OnceLock<CryptoFixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
@@ -123,11 +126,16 @@ pub fn crypto_decode(data: &[u8]) {
         && let Some((signature, message)) = rest.split_first_chunk::<{ Signature::LEN }>()
     {
         let signature = Signature::from_bytes(*signature);
+        let item = BatchItem { key: &key, context: &FUZZ_CONTEXT, message, signature: &signature };
+        let batch = verify_batch(&[item, item]);
         if key.verify(&FUZZ_CONTEXT, message, &signature).is_ok() {
             assert!(
                 key.verify(&OTHER_CONTEXT, message, &signature).is_err(),
                 "a signature verifies under one context only"
             );
+            assert_eq!(batch, Ok(()), "a batch never rejects a valid signature");
+        } else if let Err(BatchVerifyError::Invalid { index }) = batch {
+            assert_eq!(index, 0, "the first invalid item is reported");
         }
     }
 }

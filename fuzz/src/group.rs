@@ -97,6 +97,7 @@ fn deliver(group: &mut Group, out: &OutgoingMessage, sender: &MemberId, now_ms: 
     group.receive(message, sender, now_ms).expect("our own messages are accepted");
 }
 
+/// The fixture (module doc), built on first use.
 pub(crate) fn group_fixture() -> &'static GroupFixture {
     static FIXTURE: OnceLock<GroupFixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {

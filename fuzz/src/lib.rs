@@ -2,8 +2,8 @@
 //!
 //! Each libFuzzer target in `fuzz_targets/` is one line calling a function here, so the same
 //! code runs under libFuzzer (`cargo fuzz run -s none <target>`), in this crate's tests (every
-//! committed seed replayed), and in the seed generator (`examples/gen_corpus.rs`), which checks
-//! that its seeds do what their names say before writing them.
+//! committed seed replayed, and each seed checked to reach what its name says), and in the seed
+//! generator (`examples/gen_corpus.rs`), which runs every seed once before writing it.
 //!
 //! | target | crate | what it feeds the bytes to |
 //! | --- | --- | --- |
