@@ -279,7 +279,9 @@ fn run(seed: u64) {
     }
     assert_eq!(s.peers[CAT].incidents(), []);
 
-    // The faults really happened.
+    // The faults really happened, and the store made up for the lost copies.
+    let recovered: usize = s.peers.iter().map(Peer::recovered_from_store).sum();
+    assert!(recovered > 0, "lost copies were fetched from the store");
     let trace = s.network.trace();
     assert!(
         trace.iter().any(|e| matches!(e, TraceEvent::Dropped { reason: DropReason::Loss, .. }))

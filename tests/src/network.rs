@@ -78,3 +78,40 @@ pub(crate) fn reordered_deliveries(trace: &[TraceEvent]) -> usize {
     }
     reordered
 }
+
+#[cfg(test)]
+mod tests {
+    use core::time::Duration;
+
+    use kaiwa_transport::sim::{LinkFaults, SimNetwork};
+    use kaiwa_transport::{Autosharding, ContentFilter, ContentTopic, WakuMessage};
+
+    use super::*;
+
+    #[test]
+    fn a_message_overtaken_on_its_link_counts_as_reordered_once() {
+        let network = SimNetwork::new(1);
+        let (alice, bob) = (network.node("alice"), network.node("bob"));
+        let topic = ContentTopic::parse("/kaiwa/1/reorder/proto").unwrap();
+        let pubsub = Autosharding::THE_WAKU_NETWORK.pubsub_topic(&topic);
+        let _inbox =
+            bob.subscribe_now(ContentFilter::new(pubsub.clone(), [topic.clone()]).unwrap());
+        let send = |payload: &[u8], delay_ms: u64| {
+            let delay = Duration::from_millis(delay_ms);
+            let faults = LinkFaults::RELIABLE.with_delay(delay, delay);
+            network.set_link_faults(alice.id(), bob.id(), faults);
+            let message = WakuMessage::new(topic.clone(), payload.to_vec()).unwrap();
+            alice.publish_now(pubsub.clone(), message).unwrap();
+        };
+
+        send(b"first", 0);
+        send(b"second", 10);
+        network.run_until_idle();
+        assert_eq!(reordered_deliveries(&network.trace()), 0, "in order");
+
+        send(b"slow", 100);
+        send(b"fast", 0);
+        network.run_until_idle();
+        assert_eq!(reordered_deliveries(&network.trace()), 1, "`slow` arrived after `fast`");
+    }
+}

@@ -35,7 +35,7 @@ use kaiwa_group::Group;
 use kaiwa_org::OrgId;
 use kaiwa_session::{
     Account, Bundle, InMemorySessionStore, InstallationId, NegotiatedSecret, PeerRecord, Received,
-    SessionConfig, SessionManager, SessionStore as _, Timestamp, negotiated_secret,
+    SessionConfig, SessionManager, SessionStore as _, Timestamp, VerifiedBundle, negotiated_secret,
 };
 use kaiwa_transport::sim::{SimNetwork, SimNode};
 use kaiwa_transport::{
@@ -132,6 +132,11 @@ pub(crate) struct Peer {
     seen: BTreeSet<MessageHash>,
     /// Hashes we published.
     published: BTreeSet<MessageHash>,
+    /// Messages first seen through a store catch-up rather than a live subscription.
+    from_store: usize,
+    /// Identities whose contact-code topic we read (once each; a product re-reads it
+    /// periodically to find new installations).
+    fetched: BTreeSet<[u8; 32]>,
     groups: BTreeMap<String, Group>,
     group_inbox: Vec<GroupDelivery>,
     owned: BTreeMap<OrgId, org::OwnedOrg>,
@@ -151,14 +156,45 @@ impl Peer {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let identity = IdentityKeyPair::generate(&mut rng);
         let dh = DhKeyPair::generate(&mut rng);
-        let now = Now::of(network);
+        Self::with_keys(network, name, identity, dh, rng)
+    }
+
+    /// A second installation of this account (54/WAKU2-X3DH-SESSIONS: a new device of an
+    /// existing identity), named `name`, with its own node, sessions, groups and prekey.
+    pub(crate) fn another_installation(
+        &self,
+        network: &SimNetwork,
+        name: &str,
+        seed: u64,
+    ) -> Result<Self, HarnessError> {
         // `from_secret_bytes` wipes these stack copies.
+        let mut identity = *self.identity.expose_secret();
+        let mut dh = *self.dh.expose_secret();
+        Self::with_keys(
+            network,
+            name,
+            IdentityKeyPair::from_secret_bytes(&mut identity),
+            DhKeyPair::from_secret_bytes(&mut dh),
+            ChaCha20Rng::seed_from_u64(seed),
+        )
+    }
+
+    fn with_keys(
+        network: &SimNetwork,
+        name: &str,
+        identity: IdentityKeyPair,
+        dh: DhKeyPair,
+        mut rng: ChaCha20Rng,
+    ) -> Result<Self, HarnessError> {
+        let now = Now::of(network);
+        // The account gets its own copies: it lends neither key out, and the group and
+        // organization layers sign and unwrap with them. `from_secret_bytes` wipes the copies.
         let mut identity_copy = *identity.expose_secret();
         let mut dh_copy = *dh.expose_secret();
         let account = Account::with_identity(
             IdentityKeyPair::from_secret_bytes(&mut identity_copy),
             DhKeyPair::from_secret_bytes(&mut dh_copy),
-            InstallationId::new(format!("{name}-phone"))?,
+            InstallationId::new(name)?,
             &mut rng,
             now.session(),
         );
@@ -174,6 +210,8 @@ impl Peer {
             inbound: Vec::new(),
             seen: BTreeSet::new(),
             published: BTreeSet::new(),
+            from_store: 0,
+            fetched: BTreeSet::new(),
             groups: BTreeMap::new(),
             group_inbox: Vec::new(),
             owned: BTreeMap::new(),
@@ -194,6 +232,12 @@ impl Peer {
     /// The account's identity key.
     pub(crate) fn id(&self) -> IdentityPublicKey {
         self.identity.public_key()
+    }
+
+    /// How many messages this peer first saw through a store catch-up (a lost copy, or one
+    /// published before it subscribed) rather than live.
+    pub(crate) fn recovered_from_store(&self) -> usize {
+        self.from_store
     }
 
     /// Inbound data this peer refused, in order.
@@ -277,23 +321,40 @@ impl Peer {
         self.publish(topic, bundle)
     }
 
-    /// Reads `peer`'s bundles from the store (its contact-code topic), keeps the newest that
-    /// verifies, hands it to the session manager, and starts listening on our negotiated topic
+    /// Reads `peer`'s bundles from the store (its contact-code topic; each installation
+    /// publishes its own), hands every one that verifies to the session manager, oldest
+    /// first (merging installations is its job), and starts listening on our negotiated topic
     /// with `peer`.
     pub(crate) fn learn_bundle_of(&mut self, peer: &IdentityPublicKey) -> Result<(), HarnessError> {
         let topic = self.scheme.contact_code(&account_key(peer));
         let now = self.now().session();
         let max_installations = self.manager.config().max_installations;
-        let bundle = self
+        let mut bundles: Vec<VerifiedBundle> = self
             .query_topic(&topic, None)?
             .iter()
             .filter_map(|m| Bundle::decode(m.message.payload()).ok())
             .filter(|b| b.identity() == *peer)
             .filter_map(|b| b.verify(now, max_installations).ok())
-            .max_by_key(kaiwa_session::VerifiedBundle::timestamp)
-            .ok_or(HarnessError::NoBundle)?;
-        self.manager.process_bundle(&mut self.sessions, &bundle)?;
-        self.listen_negotiated(&negotiated_secret(&self.dh, &bundle.identity_dh())?)
+            .collect();
+        bundles.sort_by_key(VerifiedBundle::timestamp);
+        let identity_dh = bundles.first().ok_or(HarnessError::NoBundle)?.identity_dh();
+        for bundle in &bundles {
+            self.manager.process_bundle(&mut self.sessions, bundle)?;
+        }
+        self.fetched.insert(peer.to_bytes());
+        self.listen_negotiated(&negotiated_secret(&self.dh, &identity_dh)?)
+    }
+
+    /// [`learn_bundle_of`](Self::learn_bundle_of) once per identity, for identities we hear
+    /// of (a sender, a co-member of a group); one that never published a bundle is skipped.
+    fn learn_installations_of(&mut self, peer: &IdentityPublicKey) -> Result<(), HarnessError> {
+        if *peer == self.id() || self.fetched.contains(&peer.to_bytes()) {
+            return Ok(());
+        }
+        match self.learn_bundle_of(peer) {
+            Ok(()) | Err(HarnessError::NoBundle) => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 
     fn listen_negotiated(&mut self, secret: &NegotiatedSecret) -> Result<(), HarnessError> {
@@ -322,7 +383,7 @@ impl Peer {
         kind: Kind,
         payload: &[u8],
     ) -> Result<MessageHash, HarnessError> {
-        if self.manager.installations(&self.sessions, peer)?.is_empty() {
+        if !self.fetched.contains(&peer.to_bytes()) {
             self.learn_bundle_of(peer)?;
         }
         let now = self.now().session();
@@ -371,6 +432,7 @@ impl Peer {
             for message in &messages {
                 if self.accept(&route, message)? {
                     processed += 1;
+                    self.from_store += 1;
                 }
             }
             index += 1;
@@ -397,6 +459,9 @@ impl Peer {
         let now = self.now().session();
         match self.manager.receive(&mut self.sessions, bytes, &mut self.rng, now) {
             Ok(Received::Message { from, plaintext }) => {
+                // The message carried the sending installation's bundle only; the sender's
+                // other installations are on its contact-code topic.
+                self.learn_installations_of(&from.identity)?;
                 if let Some(secret) =
                     self.manager.negotiated_secret(&self.sessions, &from.identity)?
                 {
@@ -404,7 +469,7 @@ impl Peer {
                 }
                 match frame::decode(&plaintext) {
                     Ok((Kind::GroupMessage, payload)) => {
-                        self.on_group_message(&from.identity, payload)
+                        self.on_group_message(&from.identity, payload)?
                     }
                     Ok((Kind::OrgInvitation, payload)) => self.on_invitation(payload)?,
                     Ok((Kind::OrgResponse, payload)) => self.on_response(payload)?,

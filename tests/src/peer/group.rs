@@ -147,11 +147,33 @@ impl Peer {
         Ok(message.recipients)
     }
 
+    /// Reads the bundles of every member of a group we have not heard of yet: we will send to
+    /// them, and listening on our negotiated topic with each now means that an installation
+    /// of ours that never spoke to them still hears them once they switch to that topic.
+    fn learn_co_members(&mut self, chat_id: &str) -> Result<(), HarnessError> {
+        let members: Vec<IdentityPublicKey> = self
+            .groups
+            .get(chat_id)
+            .map(|g| g.state().members().map(|(m, _)| *m.key()).collect())
+            .unwrap_or_default();
+        for member in &members {
+            self.learn_installations_of(member)?;
+        }
+        Ok(())
+    }
+
     /// A group message from `from` (authenticated by the 1:1 session).
-    pub(super) fn on_group_message(&mut self, from: &IdentityPublicKey, payload: &[u8]) {
+    pub(super) fn on_group_message(
+        &mut self,
+        from: &IdentityPublicKey,
+        payload: &[u8],
+    ) -> Result<(), HarnessError> {
         let message = match IncomingMessage::decode(payload) {
             Ok(message) => message,
-            Err(error) => return self.incidents.push(Incident::GroupDecode(error)),
+            Err(error) => {
+                self.incidents.push(Incident::GroupDecode(error));
+                return Ok(());
+            }
         };
         let sender = MemberId::new(*from);
         let chat_id = message.group_id().as_str().to_owned();
@@ -167,18 +189,24 @@ impl Peer {
         };
         let outcome = match outcome {
             Ok(outcome) => outcome,
-            Err(error) => return self.incidents.push(Incident::GroupReceive(error)),
+            Err(error) => {
+                self.incidents.push(Incident::GroupReceive(error));
+                return Ok(());
+            }
         };
         if !outcome.rejected.is_empty() {
             self.incidents.push(Incident::GroupEvents(outcome.rejected));
         }
         match outcome.entity {
             Some(Ok(ChatEntity::Message(message))) => {
-                self.group_inbox.push(GroupDelivery { chat_id, from: sender, text: message.text });
+                let delivery =
+                    GroupDelivery { chat_id: chat_id.clone(), from: sender, text: message.text };
+                self.group_inbox.push(delivery);
             }
             // Reactions are not part of these scenarios; nothing to deliver.
             Some(Ok(ChatEntity::Reaction(_))) | None => {}
             Some(Err(error)) => self.incidents.push(Incident::GroupEntity(error)),
         }
+        self.learn_co_members(&chat_id)
     }
 }
