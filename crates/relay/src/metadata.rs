@@ -24,7 +24,6 @@
 
 use kaiwa_transport::{ClusterId, ShardIndex};
 use kaiwa_wire::prost::Message as _;
-use kaiwa_wire::prost::encoding;
 use kaiwa_wire::waku::metadata::WakuMetadataResponse;
 
 use crate::limits::{MAX_METADATA_MESSAGE_SIZE, MAX_METADATA_SHARDS};
@@ -143,18 +142,15 @@ impl ShardInfo {
     }
 
     /// `cluster_id` then one `shards` field per shard: the *unpacked* encoding of the repeated
-    /// field, which is what nwaku writes and the only form js-waku's protons decoder reads
-    /// (a packed `shards`, prost's proto3 default, makes js-waku fail with "index out of
-    /// range"). Every protobuf decoder must accept it, prost included.
+    /// field (`[packed = false]` in `proto/waku/metadata.proto`), which is what nwaku writes and
+    /// the only form js-waku's protons decoder reads (the packed proto3 default makes js-waku
+    /// fail with "index out of range"). Every protobuf decoder accepts both.
     fn encode_unpacked(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(6 + 3 * self.shards.len());
-        if let Some(cluster) = self.cluster {
-            encoding::uint32::encode(1, &u32::from(cluster.get()), &mut out);
+        WakuMetadataResponse {
+            cluster_id: self.cluster.map(|c| u32::from(c.get())),
+            shards: self.shards.iter().map(|s| u32::from(s.get())).collect(),
         }
-        for shard in &self.shards {
-            encoding::uint32::encode(2, &u32::from(shard.get()), &mut out);
-        }
-        out
+        .encode_to_vec()
     }
 
     /// Checks a peer's response against our side (`self`), rules 2–4 of the module doc.
@@ -199,9 +195,8 @@ mod tests {
         assert_eq!(ours().encode_request(), ours().encode_response());
         // The packed form (prost's default) decodes the same.
         assert_eq!(ShardInfo::decode(&[0x08, 42, 0x12, 0x02, 0x00, 0x03]).unwrap(), ours());
-        let packed =
-            WakuMetadataRequest { cluster_id: Some(42), shards: vec![0, 3] }.encode_to_vec();
-        assert_eq!(ShardInfo::decode(&packed).unwrap(), ours());
+        let request = WakuMetadataRequest { cluster_id: Some(42), shards: vec![0, 3] };
+        assert_eq!(request.encode_to_vec(), ours().encode_request());
     }
 
     #[test]
