@@ -6,7 +6,7 @@
 //!
 //! send:     BEGIN; ratchet/epoch state; insert_message (Pending); enqueue_outbox (one per
 //!           WakuMessage, linked to the message); COMMIT          <- nothing published yet
-//! publish:  pending_outbox(n) in id order; publish each; then
+//! publish:  pending_outbox(after, n) in id order; publish each; then
 //!           mark_published(id)  -> entry deleted; the message becomes Sent once no entry
 //!                                  linked to it is left
 //!           record_failure(id)  -> attempts + 1, last_error, last_attempt_at
@@ -180,15 +180,20 @@ impl RawEntry {
     }
 }
 
-pub(crate) fn pending(conn: &Connection, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+pub(crate) fn pending(
+    conn: &Connection,
+    after: Option<OutboxId>,
+    limit: usize,
+) -> Result<Vec<OutboxEntry>, StoreError> {
     let operation = "loading the outbox";
     let sql = "SELECT id, pubsub_topic, content_topic, payload, meta, timestamp_ns, message_id,
                       created_at, attempts, last_error, last_attempt_at
-               FROM outbox ORDER BY id LIMIT ?1";
+               FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2";
+    let after = after.map_or(0, OutboxId::get);
     let limit = i64::try_from(limit.min(MAX_PAGE)).unwrap_or(0);
     let mut stmt = conn.prepare_cached(sql).during(operation)?;
     let rows = stmt
-        .query_map([limit], RawEntry::read)
+        .query_map(params![after, limit], RawEntry::read)
         .during(operation)?
         .collect::<Result<Vec<_>, _>>()
         .during(operation)?;

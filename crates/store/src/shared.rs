@@ -220,16 +220,18 @@ macro_rules! shared_api {
             }
 
             /// The first `limit` (at most [`MAX_PAGE`](crate::limits::MAX_PAGE)) queued
-            /// entries, oldest first.
+            /// entries after `after` (from the start if `None`), oldest first. A publisher
+            /// passes the last id of a page to reach entries behind ones that keep failing.
             ///
             /// # Errors
             /// [`StoreError::Sqlite`](crate::StoreError::Sqlite),
             /// [`StoreError::Corrupt`](crate::StoreError::Corrupt).
             pub fn pending_outbox(
                 &self,
+                after: Option<crate::OutboxId>,
                 limit: usize,
             ) -> Result<Vec<crate::OutboxEntry>, crate::StoreError> {
-                crate::outbox::pending(self.conn(), limit)
+                crate::outbox::pending(self.conn(), after, limit)
             }
 
             /// How many entries are queued.

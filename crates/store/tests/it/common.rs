@@ -1,0 +1,122 @@
+//! Shared helpers: seeded randomness, times, stores in temporary directories, and the
+//! `SessionStore` adapter.
+
+use std::path::PathBuf;
+
+use kaiwa_session::{PeerRecord, SessionStore, Timestamp};
+use kaiwa_store::{
+    ChatId, MessageHash, NewMessage, OutboxMessage, PublicId, Store, StoreError, Transaction,
+};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use tempfile::TempDir;
+
+pub(crate) const T0: u64 = 1_700_000_000_000;
+
+pub(crate) fn at(ms: u64) -> Timestamp {
+    Timestamp::from_millis(T0 + ms)
+}
+
+pub(crate) fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+/// A database file in a fresh temporary directory (removed when the `TempDir` drops).
+pub(crate) fn temp_db() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kaiwa.sqlite");
+    (dir, path)
+}
+
+/// `kaiwa_session::SessionStore` over the store.
+///
+/// kaiwa-store cannot implement `SessionStore` itself: the trait's key is
+/// `kaiwa_crypto::IdentityPublicKey`, which kaiwa-session does not re-export, and the
+/// layering rule forbids kaiwa-store a direct kaiwa-crypto dependency. Until kaiwa-session
+/// re-exports the type, this ten-line adapter over `load_peer_record`/`store_peer_record` is
+/// what the facade writes too.
+pub(crate) struct Sessions<T>(pub(crate) T);
+
+pub(crate) trait PeerRecords {
+    fn load(&self, peer: &PublicId) -> Result<Option<PeerRecord>, StoreError>;
+    fn save(&mut self, peer: &PublicId, record: &PeerRecord) -> Result<(), StoreError>;
+}
+
+impl PeerRecords for Store {
+    fn load(&self, peer: &PublicId) -> Result<Option<PeerRecord>, StoreError> {
+        self.load_peer_record(peer)
+    }
+    fn save(&mut self, peer: &PublicId, record: &PeerRecord) -> Result<(), StoreError> {
+        self.store_peer_record(peer, record)
+    }
+}
+
+impl PeerRecords for Transaction<'_> {
+    fn load(&self, peer: &PublicId) -> Result<Option<PeerRecord>, StoreError> {
+        self.load_peer_record(peer)
+    }
+    fn save(&mut self, peer: &PublicId, record: &PeerRecord) -> Result<(), StoreError> {
+        self.store_peer_record(peer, record)
+    }
+}
+
+impl<T: PeerRecords> PeerRecords for &mut T {
+    fn load(&self, peer: &PublicId) -> Result<Option<PeerRecord>, StoreError> {
+        (**self).load(peer)
+    }
+    fn save(&mut self, peer: &PublicId, record: &PeerRecord) -> Result<(), StoreError> {
+        (**self).save(peer, record)
+    }
+}
+
+impl<T: PeerRecords> SessionStore for Sessions<T> {
+    type Error = StoreError;
+
+    fn load_peer(
+        &self,
+        peer: &kaiwa_crypto::IdentityPublicKey,
+    ) -> Result<Option<PeerRecord>, StoreError> {
+        self.0.load(&PublicId::new(peer.to_bytes()))
+    }
+
+    fn store_peer(
+        &mut self,
+        peer: &kaiwa_crypto::IdentityPublicKey,
+        record: &PeerRecord,
+    ) -> Result<(), StoreError> {
+        self.0.save(&PublicId::new(peer.to_bytes()), record)
+    }
+}
+
+pub(crate) fn hash(n: u64) -> MessageHash {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&n.to_be_bytes());
+    bytes[31] = 0x5a;
+    MessageHash::new(bytes)
+}
+
+pub(crate) fn alice() -> PublicId {
+    PublicId::new([0xa1; 32])
+}
+
+pub(crate) fn bob() -> PublicId {
+    PublicId::new([0xb0; 32])
+}
+
+pub(crate) fn direct(peer: PublicId) -> ChatId {
+    ChatId::Direct(peer)
+}
+
+pub(crate) fn received<'a>(chat: &'a ChatId, clock: u64, payload: &'a [u8]) -> NewMessage<'a> {
+    NewMessage::received(chat, bob(), clock, at(clock), payload)
+}
+
+pub(crate) fn waku(payload: &[u8]) -> OutboxMessage {
+    OutboxMessage {
+        pubsub_topic: "/waku/2/rs/16/32".to_owned(),
+        content_topic: "/kaiwa/1/test/proto".to_owned(),
+        payload: payload.to_vec(),
+        meta: Vec::new(),
+        timestamp_ns: Some(1_700_000_000_000_000_000),
+    }
+}

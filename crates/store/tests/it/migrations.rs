@@ -1,0 +1,209 @@
+//! Migrations: a new file, the committed version-1 database (made by the first migration
+//! script, with real records of every protocol crate), databases this build must refuse.
+
+use std::path::Path;
+
+use kaiwa_crypto::IdentityKeyPair;
+use kaiwa_group::Group;
+use kaiwa_org::{OrgStore, Organization, OrganizationView};
+use kaiwa_session::{InMemorySessionStore, Received, load_account};
+use kaiwa_store::{Durability, NewMessage, OpenError, SCHEMA_VERSION, Store, StoreConfig};
+
+use super::common::{Sessions, T0, at, direct, hash, rng, temp_db, waku};
+use super::conformance::{club, manager};
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/schema-v1.sqlite");
+const MIGRATION_1: &str = include_str!("../../migrations/0001_protocol_state.sql");
+
+fn raw(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+fn pragma_text(conn: &rusqlite::Connection, name: &str) -> String {
+    conn.pragma_query_value(None, name, |row| row.get::<_, String>(0)).unwrap()
+}
+
+fn user_version(conn: &rusqlite::Connection) -> i32 {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap()
+}
+
+#[test]
+fn a_new_file_gets_the_current_schema_in_wal_mode() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    store.mark_processed(&hash(1), at(1)).unwrap();
+    drop(store);
+    let conn = raw(&path);
+    assert_eq!(pragma_text(&conn, "journal_mode"), "wal");
+    assert_eq!(user_version(&conn), 2);
+    drop(conn);
+    let mut config = StoreConfig::default();
+    config.durability = Durability::Normal;
+    let store = Store::open_with(&path, &config).unwrap();
+    assert!(store.is_processed(&hash(1)).unwrap(), "reopening migrates nothing and keeps data");
+    assert_eq!(Store::open_in_memory().unwrap().schema_version().unwrap(), SCHEMA_VERSION);
+}
+
+/// Writes the version-1 fixture: the first migration script, then records produced by the
+/// protocol crates from fixed seeds. Run once (`KAIWA_STORE_WRITE_FIXTURES=1`) and committed;
+/// never rewritten, because its point is to be old.
+fn write_fixture(target: &Path) {
+    let (_dir, path) = temp_db();
+    let conn = raw(&path);
+    conn.execute_batch(MIGRATION_1).unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+
+    let mut alice = manager(100, "alice-phone");
+    let bob = manager(101, "bob-laptop");
+    let (record, pre_keys) = alice.account().to_records();
+    conn.execute("INSERT INTO account (id, record) VALUES (0, ?1)", [record.as_bytes()]).unwrap();
+    for (i, key) in pre_keys.iter().enumerate() {
+        conn.execute("INSERT INTO signed_pre_keys VALUES (?1, ?2)", (i as i64, key.as_bytes()))
+            .unwrap();
+    }
+    let mut peers = InMemorySessionStore::new();
+    alice.process_bundle(&mut peers, &bob.bundle().clone()).unwrap();
+    let bob_id = bob.account().identity_key();
+    alice.encrypt(&mut peers, &bob_id, b"before the upgrade", &mut rng(102), at(1)).unwrap();
+    let peer = kaiwa_session::SessionStore::load_peer(&peers, &bob_id).unwrap().unwrap();
+    conn.execute("INSERT INTO peers VALUES (?1, ?2)", (bob_id.as_bytes(), peer.as_bytes()))
+        .unwrap();
+
+    let creator = IdentityKeyPair::generate(&mut rng(103));
+    let (group, _) =
+        Group::create(&creator, "fixture group", "#123456", &[], &mut rng(104), T0).unwrap();
+    conn.execute(
+        "INSERT INTO group_chats VALUES (?1, ?2)",
+        (group.id().as_str(), group.to_record().as_bytes()),
+    )
+    .unwrap();
+    let club = club();
+    let org = club.org.id();
+    conn.execute(
+        "INSERT INTO organizations VALUES (?1, ?2)",
+        (org.as_bytes(), club.org.to_record().expose_secret()),
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO org_views VALUES (?1, ?2, ?3)",
+        (org.as_bytes(), club.view.me().as_bytes(), club.view.to_record().expose_secret()),
+    )
+    .unwrap();
+    for n in 1..=3_u64 {
+        conn.execute(
+            "INSERT INTO processed VALUES (?1, ?2)",
+            (hash(n).as_bytes(), (T0 + n) as i64),
+        )
+        .unwrap();
+    }
+    conn.execute_batch("VACUUM").unwrap();
+    drop(conn);
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::copy(&path, target).unwrap();
+}
+
+#[test]
+fn the_committed_version_1_database_migrates_and_keeps_its_data() {
+    let fixture = Path::new(FIXTURE);
+    if !fixture.exists() {
+        assert!(
+            std::env::var_os("KAIWA_STORE_WRITE_FIXTURES").is_some(),
+            "{FIXTURE} is missing: it is committed, and written only once, with \
+             KAIWA_STORE_WRITE_FIXTURES=1"
+        );
+        write_fixture(fixture);
+    }
+    let (_dir, path) = temp_db();
+    std::fs::copy(fixture, &path).unwrap();
+    assert_eq!(user_version(&raw(&path)), 1);
+
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+
+    // Every record written before the upgrade still loads, and the protocol goes on.
+    let account = load_account(&store).unwrap();
+    let reference = manager(100, "alice-phone");
+    assert_eq!(account.to_records(), reference.account().to_records());
+    let mut alice =
+        kaiwa_session::SessionManager::new(account, kaiwa_session::SessionConfig::default(), at(0));
+    let mut bob = manager(101, "bob-laptop");
+    let bob_id = bob.account().identity_key();
+    let mut sessions = Sessions(&mut store);
+    let sent =
+        alice.encrypt(&mut sessions, &bob_id, b"after the upgrade", &mut rng(105), at(2)).unwrap();
+    match bob
+        .receive(&mut InMemorySessionStore::new(), sent.as_bytes(), &mut rng(106), at(2))
+        .unwrap()
+    {
+        Received::Message { plaintext, .. } => {
+            assert_eq!(plaintext.as_slice(), b"after the upgrade")
+        }
+        other => panic!("{other:?}"),
+    }
+    let groups: Vec<String> = raw(&path)
+        .prepare("SELECT chat_id FROM group_chats")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let group_id = kaiwa_group::GroupId::parse(&groups[0]).unwrap();
+    let group_record = kaiwa_group::GroupStore::load(&store, &group_id).unwrap().unwrap();
+    assert_eq!(Group::from_record(&group_record).unwrap().state().name(), "fixture group");
+    let club = club();
+    let org = club.org.id();
+    let owner =
+        Organization::from_record(&store.load_organization(&org).unwrap().unwrap()).unwrap();
+    assert_eq!(owner.description(), club.org.description());
+    let view = store.load_view(&org, club.view.me()).unwrap().unwrap();
+    assert_eq!(
+        OrganizationView::from_record(&view).unwrap().description(),
+        club.view.description()
+    );
+    assert!((1..=3).all(|n| store.is_processed(&hash(n)).unwrap()));
+    assert!(!store.is_processed(&hash(4)).unwrap());
+
+    // The tables of version 2 are there and empty, and work.
+    assert!(store.chats().unwrap().is_empty() && store.contacts().unwrap().is_empty());
+    let chat = direct(super::common::bob());
+    let us = super::common::alice();
+    let id = store.insert_message(&NewMessage::outgoing(&chat, us, 1, at(1), b"x"), at(1)).unwrap();
+    store.enqueue_outbox(&waku(b"x"), Some(id), at(1)).unwrap();
+    assert_eq!(store.outbox_len().unwrap(), 1);
+}
+
+#[test]
+fn a_newer_database_is_refused_and_left_byte_for_byte_untouched() {
+    let (_dir, path) = temp_db();
+    let conn = raw(&path);
+    let newer = i32::try_from(SCHEMA_VERSION + 1).unwrap();
+    conn.execute_batch("CREATE TABLE from_the_future (x INTEGER)").unwrap();
+    conn.pragma_update(None, "user_version", newer).unwrap();
+    drop(conn);
+    let before = std::fs::read(&path).unwrap();
+    assert_eq!(
+        Store::open(&path).unwrap_err(),
+        OpenError::UnsupportedSchema { found: newer, supported: SCHEMA_VERSION }
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let conn = raw(&path);
+    assert_eq!(pragma_text(&conn, "journal_mode"), "delete", "not even the journal mode changed");
+    assert_eq!(user_version(&conn), newer);
+
+    conn.pragma_update(None, "user_version", -1).unwrap();
+    drop(conn);
+    assert_eq!(
+        Store::open(&path).unwrap_err(),
+        OpenError::UnsupportedSchema { found: -1, supported: SCHEMA_VERSION }
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_and_left_untouched() {
+    let (_dir, path) = temp_db();
+    let garbage: Vec<u8> = (0..8192_u32).map(|i| (i * 31 % 251) as u8).collect();
+    std::fs::write(&path, &garbage).unwrap();
+    assert!(matches!(Store::open(&path).unwrap_err(), OpenError::Sqlite { .. }));
+    assert_eq!(std::fs::read(&path).unwrap(), garbage);
+}
