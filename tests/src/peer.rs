@@ -1,18 +1,24 @@
-//! [`Peer`]: one account (one installation) on the simulated network, with its 1:1 sessions,
-//! its subscriptions, and the groups and organizations it takes part in.
+//! [`Peer`]: one installation of an account on the simulated network, with its 1:1 sessions,
+//! its subscriptions, and the groups and organizations it takes part in
+//! ([`Peer::another_installation`] makes a second device of the same account).
 //!
 //! ```text
 //! identity      Ed25519 identity key + X25519 identity DH key; the session Account holds a
 //!               copy (it lends neither key out), the group and org layers sign / unwrap with ours
 //! topics        kaiwa-transport's TopicScheme fed with kaiwa-session's inputs, autosharded:
-//!   contact-code(IK)     our bundle (publish_bundle); others' bundles read from the store
-//!                        when first needed (learn_bundle_of)
+//!   contact-code(IK)     our installation's bundle (publish_bundle); every bundle of an
+//!                        identity is read from the store once, when we first send to it, hear
+//!                        from it, or share a group with it (learn_bundle_of): a message
+//!                        carries only its sender installation's bundle
 //!   partitioned(IK)      first contact to us: subscribed from the start
-//!   negotiated(secret)   one per peer, secret = kaiwa_session::negotiated_secret(IKdh_a, IKdh_b):
-//!                        listened to as soon as it can be computed (when we learn the peer's
-//!                        bundle, or when its first message decrypts), sent on once
-//!                        SessionManager::negotiated_secret says the session is agreed
-//!                        (54/WAKU2-X3DH-SESSIONS), otherwise we send on partitioned(peer)
+//!   negotiated(secret)   one per peer identity, secret = kaiwa_session::negotiated_secret(
+//!                        IKdh_a, IKdh_b): listened to as soon as we know the peer's bundle,
+//!                        sent on once SessionManager::negotiated_secret says the session is
+//!                        agreed (54/WAKU2-X3DH-SESSIONS), otherwise we send on
+//!                        partitioned(peer). The secret is per identity, not per installation:
+//!                        an installation that never spoke to a peer must listen too, or it
+//!                        misses the peer's messages once the peer's session with our other
+//!                        installation is agreed (the group scenario's second device shows it)
 //! send_direct   frame (frame.rs, test-only) → SessionManager::encrypt: one ProtocolMessage with
 //!               one envelope per installation of the peer → WakuMessage{topic, timestamp = now}
 //! pump          drain every subscription → drop hashes already seen (the network duplicates,
@@ -117,7 +123,7 @@ pub(crate) struct Eavesdropped {
     pub(crate) decrypted: usize,
 }
 
-/// One account with one installation. See the module documentation.
+/// One installation of an account. See the module documentation.
 pub(crate) struct Peer {
     name: String,
     identity: IdentityKeyPair,
