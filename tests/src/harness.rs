@@ -20,6 +20,7 @@
 //! network       settle(): run the network and pump every peer until nothing moves;
 //!               trace helpers that prove the faults really happened
 //! error         HarnessError (a step failed) and Incident (inbound data was refused)
+//! limits        the harness's bounds
 //! ```
 //!
 //! The files live in `tests/src/` but are compiled into the `it` test binary (`it.rs` loads
@@ -28,6 +29,7 @@
 
 mod error;
 pub(crate) mod frame;
+mod limits;
 mod network;
 mod peer;
 

@@ -5,9 +5,9 @@
 //! a private group of four with a removal (issue 4), an organization joined by its three paths
 //! with a ban (issue 6), and a sealed signed envelope. They run on a scenario harness whose
 //! sources sit beside this file (`harness.rs`, `peer.rs`, `peer/`, `frame.rs`, `network.rs`,
-//! `error.rs`): a `Peer` owns an identity, its 1:1 sessions, a node of the shared simulated
-//! network, its subscriptions, its groups and its organizations, and wires the sans-IO crates
-//! together as the future `kaiwa` facade will (and will replace it).
+//! `limits.rs`, `error.rs`): a `Peer` owns an identity, its 1:1 sessions, a node of the shared
+//! simulated network, its subscriptions, its groups and its organizations, and wires the
+//! sans-IO crates together as the future `kaiwa` facade will (and will replace it).
 //!
 //! **This library is empty on purpose.** The layering table (`cargo xtask layers`) allows
 //! `kaiwa-tests` no normal dependency on a kaiwa crate, so the harness cannot be compiled here;

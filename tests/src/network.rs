@@ -18,10 +18,8 @@ use kaiwa_transport::MessageHash;
 use kaiwa_transport::sim::{NodeId, TraceEvent};
 
 use super::error::HarnessError;
+use super::limits::MAX_SETTLE_ROUNDS;
 use super::peer::Peer;
-
-/// Rounds after which `settle` gives up; the scenarios settle in a handful.
-const MAX_SETTLE_ROUNDS: usize = 64;
 
 /// Runs the network and pumps every peer until a round moves nothing; returns the rounds run.
 pub(crate) fn settle(peers: &mut [Peer]) -> Result<usize, HarnessError> {

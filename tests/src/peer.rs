@@ -53,6 +53,7 @@ use rand_chacha::rand_core::SeedableRng as _;
 
 use super::error::{HarnessError, Incident};
 use super::frame::{self, Kind};
+use super::limits::CATCH_UP_OVERLAP_NS;
 
 mod group;
 mod org;
@@ -62,11 +63,6 @@ pub(crate) use org::{ChannelDelivery, OwnerEvent, Posted};
 
 /// Content topic → pubsub topic (23/WAKU2-TOPICS autosharding, The Waku Network's cluster).
 const SHARDING: Autosharding = Autosharding::THE_WAKU_NETWORK;
-
-/// How far before the previous catch-up a catch-up query starts: more than any link delay the
-/// scenarios configure, so a copy still in flight then is not missed; the hash dedup absorbs
-/// the overlap.
-const CATCH_UP_OVERLAP_NS: i64 = 1_000_000_000;
 
 /// What a subscription carries, and so which layer its messages go to.
 #[derive(Debug, Clone, PartialEq, Eq)]

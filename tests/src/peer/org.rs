@@ -45,10 +45,7 @@ use prost::Message as _;
 use super::{Peer, Route};
 use crate::harness::error::{HarnessError, Incident};
 use crate::harness::frame::Kind;
-
-/// Channel messages and re-key parts kept for a retry, per organization; the oldest is dropped
-/// beyond it (a harness bound, not a protocol one).
-const MAX_KEPT: usize = 256;
+use crate::harness::limits::MAX_KEPT;
 
 /// What the owner did with a request.
 #[derive(Debug, PartialEq)]
