@@ -138,6 +138,21 @@ impl Account {
         self.identity_dh.public_key()
     }
 
+    /// The identity key pair, for the other protocols that sign as this account (group
+    /// membership events, organization requests and channel messages). Borrowed, never
+    /// copied: the secret stays inside the account.
+    #[must_use]
+    pub fn identity(&self) -> &IdentityKeyPair {
+        &self.identity
+    }
+
+    /// The X25519 identity DH key pair, for the other protocols that receive keys sealed to
+    /// this account (organization responses and re-keys). Borrowed, never copied.
+    #[must_use]
+    pub fn identity_dh(&self) -> &DhKeyPair {
+        &self.identity_dh
+    }
+
     /// This installation's id.
     #[must_use]
     pub fn installation_id(&self) -> &InstallationId {
@@ -211,10 +226,6 @@ impl Account {
                         .is_some_and(|at| now.saturating_since(at) < config.prekey_grace_period_ms)
             })
             .map(|k| &k.key)
-    }
-
-    pub(crate) fn identity_dh(&self) -> &DhKeyPair {
-        &self.identity_dh
     }
 
     /// The account as records: the account itself and one record per signed prekey
