@@ -92,6 +92,10 @@ pub enum StoreError {
     /// "pending", a sent one that is "received").
     #[error("status does not match the message direction")]
     StatusMismatch,
+    /// Another connection kept an operation that needs the whole database from completing
+    /// (a checkpoint while it reads).
+    #[error("another connection is using the database")]
+    Busy,
     /// A referenced row does not exist (an outbox entry for an unknown history message).
     #[error("no such {what}")]
     NotFound {

@@ -45,8 +45,9 @@
 //!
 //! `secure_delete` matters for forward secrecy: replacing a peer record frees the pages of
 //! the old one, which held message keys that the ratchet has since deleted; SQLite zeroes
-//! them instead of leaving them in the file. Old page images can still sit in the WAL file
-//! until it is checkpointed and overwritten, and in the file system's free blocks, which is
+//! them instead of leaving them in the file. Old page images still sit in the WAL file until
+//! [`Store::checkpoint`](crate::Store::checkpoint) truncates it (a test shows a replaced
+//! record gone from both files afterwards), and in the file system's free blocks, which is
 //! why encryption at rest (the application's job) matters.
 
 use std::time::Duration;

@@ -128,6 +128,29 @@ impl Store {
         Ok(Processed::Applied(value))
     }
 
+    /// Copies the write-ahead log into the database file and truncates the log to zero
+    /// bytes.
+    ///
+    /// SQLite checkpoints on its own (every 1,000 pages) but keeps the log file at its size,
+    /// with the page images it held still in it. Because freed pages are zeroed in the
+    /// database file (`secure_delete`), after this call a replaced or deleted record (say,
+    /// ratchet state whose message keys were deleted) is in neither file any more. Call it
+    /// after deleting key material whose absence matters (a session reset, leaving an
+    /// organization) or periodically. It waits for readers of other connections, up to the
+    /// busy timeout. (Blocks the file system freed stay as they were; that is what
+    /// encryption at rest is for.)
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`], or [`StoreError::Busy`] if another connection kept the log
+    /// from being fully checkpointed.
+    pub fn checkpoint(&mut self) -> Result<(), StoreError> {
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+            .during("checkpointing")?;
+        if busy == 0 { Ok(()) } else { Err(StoreError::Busy) }
+    }
+
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }

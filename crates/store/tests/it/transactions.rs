@@ -240,3 +240,28 @@ fn debug_output_shows_no_records() {
     let tx = store.begin().unwrap();
     assert_eq!(format!("{tx:?}"), "Transaction(..)");
 }
+
+/// Forward secrecy on disk: after `checkpoint`, a replaced peer record (ratchet state with
+/// message keys since deleted) is in neither the database file nor its log.
+#[test]
+fn a_replaced_record_does_not_linger_on_disk_after_a_checkpoint() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let old: Vec<u8> =
+        (0..4_096_u32).map(|i| i.wrapping_mul(2_654_435_761).to_be_bytes()[0]).collect();
+    store.store_peer_record(&bob(), &PeerRecord::from_bytes(old.clone())).unwrap();
+    store.checkpoint().unwrap();
+    let needle = &old[1_000..1_032];
+    let on_disk = |path: &std::path::Path| {
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let mut bytes = std::fs::read(path).unwrap();
+        bytes.extend(std::fs::read(wal).unwrap_or_default());
+        bytes.windows(needle.len()).any(|w| w == needle)
+    };
+    assert!(on_disk(&path), "the record is in the file once written");
+    store.store_peer_record(&bob(), &PeerRecord::from_bytes(vec![0x11; 3_000])).unwrap();
+    assert!(on_disk(&path), "before a checkpoint the old page images are still in the log");
+    store.checkpoint().unwrap();
+    assert!(!on_disk(&path), "the replaced record survived the checkpoint");
+}
