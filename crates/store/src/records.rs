@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! trait / method                         table            key
+//! (delete_* methods: forget a record after leaving; secure_delete zeroes its pages)
 //! AccountStore::{load,store}_account     account          id = 0
 //! AccountStore::{..}_signed_pre_keys     signed_pre_keys  position 0..n (the set is replaced)
 //! load_peer_record / store_peer_record   peers            identity (32 bytes)
@@ -163,4 +164,14 @@ pub(crate) fn store_view(
                ON CONFLICT (org_id, member_id) DO UPDATE SET record = excluded.record";
     let params = params![org.as_bytes(), member.as_bytes(), record.expose_secret()];
     execute(conn, "storing an organization view", sql, params).map(drop)
+}
+
+/// Deletes the row(s) `sql` matches; whether there was one.
+pub(crate) fn delete(
+    conn: &Connection,
+    operation: &'static str,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<bool, StoreError> {
+    execute(conn, operation, sql, params).map(|n| n > 0)
 }

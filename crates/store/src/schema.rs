@@ -114,6 +114,10 @@ impl Default for StoreConfig {
     }
 }
 
+/// Prepared statements kept per connection: more than the crate has, so none is
+/// re-prepared.
+const STATEMENT_CACHE: usize = 64;
+
 fn sqlite(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> OpenError {
     move |source| OpenError::Sqlite { operation, source }
 }
@@ -130,6 +134,8 @@ pub(crate) fn prepare(
     file: bool,
 ) -> Result<(), OpenError> {
     conn.busy_timeout(config.busy_timeout).map_err(sqlite("setting the busy timeout"))?;
+    // Every statement of the crate stays prepared (rusqlite keeps 16 by default).
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "foreign_keys", true).map_err(sqlite("enabling foreign keys"))?;
     conn.pragma_update(None, "trusted_schema", false).map_err(sqlite("distrusting the schema"))?;
     // Refuse a newer (or foreign) database before writing anything, even the journal mode.

@@ -84,6 +84,59 @@ macro_rules! shared_api {
                 crate::records::store_peer(self.conn(), peer, record)
             }
 
+            /// Forgets the record of `peer` (every session with it); `false` if there was
+            /// none.
+            ///
+            /// # Errors
+            /// [`StoreError::Sqlite`](crate::StoreError::Sqlite).
+            pub fn delete_peer_record(
+                &mut self,
+                peer: &crate::PublicId,
+            ) -> Result<bool, crate::StoreError> {
+                let sql = "DELETE FROM peers WHERE identity = ?1";
+                crate::records::delete(self.conn(), "deleting a peer", sql, [peer.as_bytes()])
+            }
+
+            /// Forgets the record of a group (after leaving it); `false` if there was none.
+            ///
+            /// # Errors
+            /// [`StoreError::Sqlite`](crate::StoreError::Sqlite).
+            pub fn delete_group(
+                &mut self,
+                group: &kaiwa_group::GroupId,
+            ) -> Result<bool, crate::StoreError> {
+                let sql = "DELETE FROM group_chats WHERE chat_id = ?1";
+                crate::records::delete(self.conn(), "deleting a group", sql, [group.as_str()])
+            }
+
+            /// Forgets the owner record of `org` and every member view of it; `false` if
+            /// there was neither.
+            ///
+            /// # Errors
+            /// [`StoreError::Sqlite`](crate::StoreError::Sqlite).
+            pub fn delete_organization(
+                &mut self,
+                org: &kaiwa_org::OrgId,
+            ) -> Result<bool, crate::StoreError> {
+                crate::value::atomic(self.conn(), |conn| {
+                    let operation = "deleting an organization";
+                    let params = [org.as_bytes()];
+                    let owner = crate::records::delete(
+                        conn,
+                        operation,
+                        "DELETE FROM organizations WHERE org_id = ?1",
+                        params,
+                    )?;
+                    let views = crate::records::delete(
+                        conn,
+                        operation,
+                        "DELETE FROM org_views WHERE org_id = ?1",
+                        params,
+                    )?;
+                    Ok(owner || views)
+                })
+            }
+
             // ----- history -----
 
             /// Adds a message to the history.

@@ -265,3 +265,29 @@ fn a_replaced_record_does_not_linger_on_disk_after_a_checkpoint() {
     store.checkpoint().unwrap();
     assert!(!on_disk(&path), "the replaced record survived the checkpoint");
 }
+
+#[test]
+fn records_can_be_forgotten() {
+    use kaiwa_group::{GroupRecord, GroupStore};
+    use kaiwa_org::{MemberId, OrgId, OrgStore, OrganizationRecord, OrganizationViewRecord};
+
+    let mut store = Store::open_in_memory().unwrap();
+    let mut r = super::common::rng(80);
+    let key = kaiwa_crypto::IdentityKeyPair::generate(&mut r).public_key();
+    let group = kaiwa_group::GroupId::generate(&kaiwa_group::MemberId::new(key), &mut r);
+    let (org, member) = (OrgId::new(key), MemberId::from_key(&key));
+    store.store_peer_record(&bob(), &PeerRecord::from_bytes(vec![1])).unwrap();
+    GroupStore::store(&mut store, &group, &GroupRecord::from_bytes(vec![2])).unwrap();
+    store.store_organization(&org, &OrganizationRecord::from_bytes(vec![3])).unwrap();
+    store.store_view(&org, &member, &OrganizationViewRecord::from_bytes(vec![4])).unwrap();
+
+    assert!(store.delete_peer_record(&bob()).unwrap());
+    assert!(!store.delete_peer_record(&bob()).unwrap());
+    assert_eq!(store.load_peer_record(&bob()).unwrap(), None);
+    assert!(store.delete_group(&group).unwrap());
+    assert_eq!(GroupStore::load(&store, &group).unwrap(), None);
+    assert!(store.delete_organization(&org).unwrap());
+    assert!(store.load_organization(&org).unwrap().is_none());
+    assert!(store.load_view(&org, &member).unwrap().is_none(), "views go with their org");
+    assert!(!store.delete_organization(&org).unwrap());
+}
