@@ -6,6 +6,7 @@
 //! Store::begin()           BEGIN IMMEDIATE -> Transaction (rolls back on drop)
 //! Store::process_once(h)   BEGIN IMMEDIATE; mark_processed(h) or stop as a duplicate;
 //!                          apply(tx); COMMIT   — all or nothing
+//!                          (Transaction::process_once: the same in a savepoint, for batches)
 //! ```
 //!
 //! Every method of the shared API also exists on [`Store`] directly; there each call is its
@@ -120,12 +121,9 @@ impl Store {
         apply: impl FnOnce(&mut Transaction<'_>) -> Result<T, E>,
     ) -> Result<Processed<T>, E> {
         let mut tx = self.begin()?;
-        if !tx.mark_processed(hash, now)? {
-            return Ok(Processed::AlreadyProcessed);
-        }
-        let value = apply(&mut tx)?;
+        let outcome = tx.process_once(hash, now, apply)?;
         tx.commit()?;
-        Ok(Processed::Applied(value))
+        Ok(outcome)
     }
 
     /// Copies the write-ahead log into the database file and truncates the log to zero

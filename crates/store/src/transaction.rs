@@ -6,6 +6,8 @@
 //! tx.insert_message(..)?; tx.mark_processed(..)?; tx.enqueue_outbox(..)?;
 //! tx.commit()?;                         COMMIT (durable per Durability)
 //! drop(tx) without commit               ROLLBACK
+//!
+//! batch:  BEGIN; for each message { SAVEPOINT; mark; apply; RELEASE | ROLLBACK TO }; COMMIT
 //! ```
 //!
 //! A process killed at any point leaves either the state before `begin` or the state after
@@ -16,10 +18,13 @@
 
 use core::fmt;
 
+use kaiwa_session::Timestamp;
 use rusqlite::Connection;
 
 use crate::error::{Context as _, StoreError};
+use crate::id::MessageHash;
 use crate::shared::shared_api;
+use crate::store::Processed;
 
 /// A database transaction; it implements every store trait and the whole shared API.
 /// Dropping it without [`commit`](Self::commit) rolls it back.
@@ -52,6 +57,40 @@ impl<'s> Transaction<'s> {
     /// [`StoreError::Sqlite`].
     pub fn rollback(self) -> Result<(), StoreError> {
         self.inner.rollback().during("rolling back")
+    }
+
+    /// [`Store::process_once`](crate::Store::process_once) inside this transaction, for
+    /// processing a batch of received messages with one commit: each message runs in its
+    /// own savepoint, so one whose `apply` fails is undone alone (its processed mark
+    /// included) and the others stay; nothing is durable before [`commit`](Self::commit).
+    /// A batch of 100 commits about 70 times faster than 100 transactions (crate benches),
+    /// at the price of processing the whole batch again after a crash before the commit.
+    ///
+    /// # Errors
+    /// `apply`'s error, or a [`StoreError`] (converted with `From`) if SQLite fails.
+    pub fn process_once<T, E: From<StoreError>>(
+        &mut self,
+        hash: &MessageHash,
+        now: Timestamp,
+        apply: impl FnOnce(&mut Self) -> Result<T, E>,
+    ) -> Result<Processed<T>, E> {
+        self.inner.execute_batch("SAVEPOINT kaiwa_message").during("opening a savepoint")?;
+        let result = match self.mark_processed(hash, now) {
+            Ok(false) => Ok(Processed::AlreadyProcessed),
+            Ok(true) => apply(self).map(Processed::Applied),
+            Err(err) => Err(E::from(err)),
+        };
+        let end = if result.is_ok() {
+            "RELEASE kaiwa_message"
+        } else {
+            "ROLLBACK TO kaiwa_message; RELEASE kaiwa_message"
+        };
+        match self.inner.execute_batch(end).during("closing a savepoint") {
+            Ok(()) => result,
+            // The savepoint could not be closed: the transaction is unusable, and the
+            // caller must drop it (which rolls everything back).
+            Err(err) => result.and(Err(E::from(err))),
+        }
     }
 
     pub(crate) fn conn(&self) -> &Connection {

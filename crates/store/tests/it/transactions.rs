@@ -291,3 +291,33 @@ fn records_can_be_forgotten() {
     assert!(store.load_view(&org, &member).unwrap().is_none(), "views go with their org");
     assert!(!store.delete_organization(&org).unwrap());
 }
+
+#[test]
+fn a_batch_commits_once_and_undoes_only_the_message_that_failed() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let chat = direct(bob());
+    let mut tx = store.begin().unwrap();
+    let mut outcomes = Vec::new();
+    // Message 3 fails; message 1 arrives twice within the batch.
+    for n in [1_u64, 2, 3, 1, 4] {
+        let outcome: Result<_, AppError> = tx.process_once(&hash(n), at(n), |tx| {
+            tx.insert_message(&received(&chat, n, b"batched"), at(n))?;
+            if n == 3 { Err(AppError::Undecryptable) } else { Ok(n) }
+        });
+        outcomes.push(outcome);
+    }
+    assert_eq!(outcomes[0], Ok(Processed::Applied(1)));
+    assert_eq!(outcomes[2], Err(AppError::Undecryptable));
+    assert_eq!(outcomes[3], Ok(Processed::AlreadyProcessed));
+    assert_eq!(outcomes[4], Ok(Processed::Applied(4)));
+    assert!(!tx.is_processed(&hash(3)).unwrap());
+    tx.commit().unwrap();
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    let clocks: Vec<u64> =
+        store.history(&chat, None, 10).unwrap().iter().map(|m| m.clock).collect();
+    assert_eq!(clocks, [1, 2, 4]);
+    assert!([1, 2, 4].iter().all(|n| store.is_processed(&hash(*n)).unwrap()));
+    assert!(!store.is_processed(&hash(3)).unwrap());
+}
