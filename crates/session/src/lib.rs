@@ -99,7 +99,7 @@ mod timestamp;
 mod topic;
 mod x3dh;
 
-pub use kaiwa_crypto::CryptoRng;
+pub use kaiwa_crypto::{CryptoRng, IdentityPublicKey};
 
 pub use crate::account::Account;
 pub use crate::bundle::{

@@ -4,7 +4,7 @@
 //!
 //! - **protocol state**, as the protocol crates' opaque `kaiwa.store.v1` records: the
 //!   account and its signed prekeys ([`kaiwa_session::AccountStore`]), one record per 1:1
-//!   peer ([`Store::load_peer_record`], [`Store::store_peer_record`]), private groups
+//!   peer ([`kaiwa_session::SessionStore`]), private groups
 //!   ([`kaiwa_group::GroupStore`]), organizations and member views
 //!   ([`kaiwa_org::OrgStore`]);
 //! - the **processed set**: the hash of every WakuMessage already handled;
@@ -25,11 +25,6 @@
 //! - **No encryption at rest.** The database holds private keys (inside the records) and
 //!   plaintext history; protecting the file is the embedding application's job (STYLE
 //!   §3.9: an encrypted volume, SQLCipher, or a pickle key in the facade).
-//! - **No `SessionStore` impl yet**: `kaiwa_session::SessionStore` is keyed by
-//!   `kaiwa_crypto::IdentityPublicKey`, which kaiwa-session does not re-export, and this
-//!   crate may not depend on kaiwa-crypto (STYLE §3.2). Until the re-export exists, the
-//!   caller's ten-line adapter maps the key to a [`PublicId`] and calls
-//!   [`Store::load_peer_record`] / [`Store::store_peer_record`] (the tests' `Sessions`).
 //!
 //! # Invariants
 //!

@@ -337,6 +337,29 @@ macro_rules! shared_api {
             }
         }
 
+        impl kaiwa_session::SessionStore for $ty {
+            type Error = crate::StoreError;
+
+            fn load_peer(
+                &self,
+                peer: &kaiwa_session::IdentityPublicKey,
+            ) -> Result<Option<kaiwa_session::PeerRecord>, crate::StoreError> {
+                crate::records::load_peer(self.conn(), &crate::PublicId::new(peer.to_bytes()))
+            }
+
+            fn store_peer(
+                &mut self,
+                peer: &kaiwa_session::IdentityPublicKey,
+                record: &kaiwa_session::PeerRecord,
+            ) -> Result<(), crate::StoreError> {
+                crate::records::store_peer(
+                    self.conn(),
+                    &crate::PublicId::new(peer.to_bytes()),
+                    record,
+                )
+            }
+        }
+
         impl kaiwa_session::AccountStore for $ty {
             type Error = crate::StoreError;
 

@@ -1,12 +1,9 @@
-//! Shared helpers: seeded randomness, times, stores in temporary directories, and the
-//! `SessionStore` adapter.
+//! Shared helpers: seeded randomness, times, stores in temporary directories.
 
 use std::path::PathBuf;
 
-use kaiwa_session::{PeerRecord, SessionStore, Timestamp};
-use kaiwa_store::{
-    ChatId, MessageHash, NewMessage, OutboxMessage, PublicId, Store, StoreError, Transaction,
-};
+use kaiwa_session::Timestamp;
+use kaiwa_store::{ChatId, MessageHash, NewMessage, OutboxMessage, PublicId};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use tempfile::TempDir;
@@ -26,66 +23,6 @@ pub(crate) fn temp_db() -> (TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kaiwa.sqlite");
     (dir, path)
-}
-
-/// `kaiwa_session::SessionStore` over the store.
-///
-/// kaiwa-store cannot implement `SessionStore` itself: the trait's key is
-/// `kaiwa_crypto::IdentityPublicKey`, which kaiwa-session does not re-export, and the
-/// layering rule forbids kaiwa-store a direct kaiwa-crypto dependency. Until kaiwa-session
-/// re-exports the type, this ten-line adapter over `load_peer_record`/`store_peer_record` is
-/// what the facade writes too.
-pub(crate) struct Sessions<T>(pub(crate) T);
-
-pub(crate) trait PeerRecords {
-    fn load(&self, peer: &PublicId) -> Result<Option<PeerRecord>, StoreError>;
-    fn save(&mut self, peer: &PublicId, record: &PeerRecord) -> Result<(), StoreError>;
-}
-
-impl PeerRecords for Store {
-    fn load(&self, peer: &PublicId) -> Result<Option<PeerRecord>, StoreError> {
-        self.load_peer_record(peer)
-    }
-    fn save(&mut self, peer: &PublicId, record: &PeerRecord) -> Result<(), StoreError> {
-        self.store_peer_record(peer, record)
-    }
-}
-
-impl PeerRecords for Transaction<'_> {
-    fn load(&self, peer: &PublicId) -> Result<Option<PeerRecord>, StoreError> {
-        self.load_peer_record(peer)
-    }
-    fn save(&mut self, peer: &PublicId, record: &PeerRecord) -> Result<(), StoreError> {
-        self.store_peer_record(peer, record)
-    }
-}
-
-impl<T: PeerRecords> PeerRecords for &mut T {
-    fn load(&self, peer: &PublicId) -> Result<Option<PeerRecord>, StoreError> {
-        (**self).load(peer)
-    }
-    fn save(&mut self, peer: &PublicId, record: &PeerRecord) -> Result<(), StoreError> {
-        (**self).save(peer, record)
-    }
-}
-
-impl<T: PeerRecords> SessionStore for Sessions<T> {
-    type Error = StoreError;
-
-    fn load_peer(
-        &self,
-        peer: &kaiwa_crypto::IdentityPublicKey,
-    ) -> Result<Option<PeerRecord>, StoreError> {
-        self.0.load(&PublicId::new(peer.to_bytes()))
-    }
-
-    fn store_peer(
-        &mut self,
-        peer: &kaiwa_crypto::IdentityPublicKey,
-        record: &PeerRecord,
-    ) -> Result<(), StoreError> {
-        self.0.save(&PublicId::new(peer.to_bytes()), record)
-    }
 }
 
 pub(crate) fn hash(n: u64) -> MessageHash {

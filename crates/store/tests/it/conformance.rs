@@ -17,7 +17,7 @@ use kaiwa_session::{
 };
 use kaiwa_store::Store;
 
-use super::common::{Sessions, T0, at, rng, temp_db};
+use super::common::{T0, at, rng, temp_db};
 
 // ---------------------------------------------------------------------------------------
 // The suites.
@@ -272,16 +272,15 @@ fn session_store_in_memory_reference() {
 
 #[test]
 fn session_store_on_sqlite_file_reopened_between_steps() {
-    on_file(Sessions, |s| s.0, |s, r| session_store_suite(s, r));
+    on_file(|s| s, |s| s, |s, r| session_store_suite(s, r));
 }
 
 #[test]
 fn session_store_on_sqlite_in_memory_and_in_a_transaction() {
-    session_store_suite(Sessions(Store::open_in_memory().unwrap()), |s| s);
+    session_store_suite(Store::open_in_memory().unwrap(), |s| s);
     let mut store = Store::open_in_memory().unwrap();
-    let mut tx = store.begin().unwrap();
-    session_store_suite(Sessions(&mut tx), |s| s);
-    tx.commit().unwrap();
+    let tx = store.begin().unwrap();
+    session_store_suite(tx, |s| s);
 }
 
 #[test]

@@ -9,7 +9,7 @@ use kaiwa_org::{OrgStore, Organization, OrganizationView};
 use kaiwa_session::{InMemorySessionStore, Received, load_account};
 use kaiwa_store::{Durability, NewMessage, OpenError, SCHEMA_VERSION, Store, StoreConfig};
 
-use super::common::{Sessions, T0, at, direct, hash, rng, temp_db, waku};
+use super::common::{T0, at, direct, hash, rng, temp_db, waku};
 use super::conformance::{club, manager};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/schema-v1.sqlite");
@@ -129,9 +129,9 @@ fn the_committed_version_1_database_migrates_and_keeps_its_data() {
         kaiwa_session::SessionManager::new(account, kaiwa_session::SessionConfig::default(), at(0));
     let mut bob = manager(101, "bob-laptop");
     let bob_id = bob.account().identity_key();
-    let mut sessions = Sessions(&mut store);
+    let sessions = &mut store;
     let sent =
-        alice.encrypt(&mut sessions, &bob_id, b"after the upgrade", &mut rng(105), at(2)).unwrap();
+        alice.encrypt(sessions, &bob_id, b"after the upgrade", &mut rng(105), at(2)).unwrap();
     match bob
         .receive(&mut InMemorySessionStore::new(), sent.as_bytes(), &mut rng(106), at(2))
         .unwrap()
