@@ -37,7 +37,10 @@
 
 #![deny(clippy::arithmetic_side_effects)]
 
-use kaiwa_crypto::{SymmetricKey, hkdf_sha256_keys, hmac_sha256_key};
+use hmac::digest::FixedOutput as _;
+use hmac::{Hmac, KeyInit as _, Mac as _};
+use kaiwa_crypto::{SymmetricKey, hkdf_sha256_keys};
+use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::id::{Epoch, GroupId};
@@ -47,6 +50,18 @@ pub const SENDER_CHAIN_INFO: &[u8] = b"kaiwa/org/sender-chain/v1";
 
 /// HMAC message deriving a message key from the ratchet state.
 pub const MESSAGE_KEY_INFO: &[u8] = b"kaiwa/org/message-key/v1";
+
+/// `HMAC-SHA256(key, message)` written into `out`, with no heap allocation (kaiwa-crypto's
+/// `hmac_sha256_key` boxes every output; the chain computes one or two HMACs per message and
+/// about 300 for a 100,000-message gap, so the allocation is a measurable share). Same function
+/// as `kaiwa_crypto::hmac_sha256` (unit test); the HMAC state is wiped on drop (`zeroize`
+/// feature of `hmac`).
+fn hmac_into(key: &[u8], message: &[u8], out: &mut [u8; 32]) {
+    #[expect(clippy::expect_used, reason = "HMAC takes keys of any length (RFC 2104 §2)")]
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts every key length");
+    mac.update(message);
+    mac.finalize_into(out.into());
+}
 
 /// The four ratchet parts at one index. Secret: boxed, wiped on drop, cloned only explicitly.
 #[derive(Zeroize, ZeroizeOnDrop)]
@@ -111,10 +126,12 @@ impl Ratchet {
     fn rehash(&mut self, from: usize, to: usize) {
         let Some(source) = self.parts.get(from) else { return };
         let label = [u8::try_from(to).unwrap_or(u8::MAX)];
-        let next = hmac_sha256_key(source, &label);
+        let mut next = [0u8; 32];
+        hmac_into(source, &label, &mut next);
         if let Some(target) = self.parts.get_mut(to) {
-            target.copy_from_slice(next.expose_secret());
+            *target = next;
         }
+        next.zeroize();
     }
 
     /// Moves to `target` (see the module doc). Returns `false` and changes nothing if
@@ -150,7 +167,10 @@ impl Ratchet {
 
     /// The AES-256-GCM key of the current index.
     pub(crate) fn message_key(&self) -> SymmetricKey {
-        hmac_sha256_key(self.parts.as_flattened(), MESSAGE_KEY_INFO)
+        let mut key = [0u8; 32];
+        hmac_into(self.parts.as_flattened(), MESSAGE_KEY_INFO, &mut key);
+        // Moves the bytes into the boxed key and wipes `key`.
+        SymmetricKey::from_secret_bytes(&mut key)
     }
 }
 
@@ -227,6 +247,25 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(a, c);
         assert_ne!(a, d);
+    }
+
+    #[test]
+    fn allocation_free_hmac_is_hmac_sha256() {
+        // Key lengths of the chain: 32 (a part) and 128 (all four parts, hashed first by HMAC).
+        for (key, message) in
+            [(&[0x11u8; 32][..], &[3u8][..]), (&[0x22u8; 128][..], MESSAGE_KEY_INFO)]
+        {
+            let mut out = [0u8; 32];
+            hmac_into(key, message, &mut out);
+            assert_eq!(&out, kaiwa_crypto::hmac_sha256(key, message).as_bytes());
+        }
+        // RFC 4231 test case 2.
+        let mut out = [0u8; 32];
+        hmac_into(b"Jefe", b"what do ya want for nothing?", &mut out);
+        assert_eq!(
+            hex::encode(out),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 
     #[test]
