@@ -1,0 +1,594 @@
+//! The synchronous heart of a client: the store, the session manager, the keys, and every
+//! protocol step, each run inside one store transaction.
+//!
+//! ```text
+//! inbound batch (≤ MAX_BATCH messages):
+//!   BEGIN IMMEDIATE
+//!   for each message:  processed(hash)? → skip          (relay duplicates, catch-up overlap,
+//!                                                         our own publications)
+//!                      route → protocol step (session / group / organization), which writes
+//!                              its new state, the history row and any reply to the outbox
+//!                              through the transaction
+//!                      mark processed(hash)              (unless kept for a key still to come)
+//!   COMMIT                                             all of it, or nothing on a crash
+//!   → effects: events, outbox entries to publish, topics to subscribe, bundles to fetch
+//!
+//! local action (send, create, invite, ...):
+//!   BEGIN IMMEDIATE; state change + history row (Pending) + outbox rows + processed marks of
+//!   our own messages' hashes; COMMIT; then the publisher sends the outbox rows
+//! ```
+//!
+//! A failed step rolls the transaction back and drops every cached protocol object (groups,
+//! organizations, views), which are reloaded from the store: memory never runs ahead of disk.
+//! A message the protocol layers refuse (does not decrypt, forged, not for us) is not an
+//! error: it is marked processed, logged at `debug` without its content, and skipped.
+
+mod direct;
+mod group;
+mod org;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use kaiwa_crypto::{CryptoRng, DhKeyPair, IdentityKeyPair, IdentityPublicKey};
+use kaiwa_group::{Group, GroupId};
+use kaiwa_org::{OrgId, Organization, OrganizationView};
+use kaiwa_session::{
+    Account, AccountStore as _, InstallationId, PeerRecord, SessionManager, SessionStore,
+    load_account, save_account,
+};
+use kaiwa_store::{
+    ChatId, MessageId, MessageStatus, OutboxEntry, OutboxId, OutboxMessage, PublicId, Store,
+    StoreError, Transaction,
+};
+use kaiwa_transport::{
+    AccountKey, ContentTopic, NegotiatedTopicSecret, PubsubTopic, ReceivedMessage, WakuMessage,
+};
+use prost::Message as _;
+
+use crate::config::ClientConfig;
+use crate::content::Message;
+use crate::environment::{Clock, Now};
+use crate::error::Error;
+use crate::event::Event;
+use crate::net::Route;
+use crate::state::StateFile;
+
+pub(crate) use group::GroupAction;
+pub(crate) use org::{Kept, MemberAction, OrgAction};
+
+/// What a committed operation asks the asynchronous side to do.
+#[derive(Debug, Default)]
+pub(crate) struct Effects {
+    /// Events for the application.
+    pub(crate) events: Vec<Event>,
+    /// Outbox entries to publish now.
+    pub(crate) outbox: Vec<OutboxId>,
+    /// Topics to subscribe to; `true` if their whole stored history must be read.
+    pub(crate) subscribe: Vec<(ContentTopic, Route, bool)>,
+    /// Peers whose contact-code topic to read (their other installations).
+    pub(crate) fetch_bundles: BTreeSet<PublicId>,
+}
+
+impl Effects {
+    fn subscribe(&mut self, topic: ContentTopic, route: Route, history: bool) {
+        self.subscribe.push((topic, route, history));
+    }
+}
+
+/// The store and everything else; split so a transaction can borrow the store while the
+/// protocol steps borrow the rest.
+pub(crate) struct Core {
+    store: Store,
+    engine: Engine,
+}
+
+/// Everything but the store.
+pub(crate) struct Engine {
+    pub(crate) config: ClientConfig,
+    pub(crate) clock: Arc<dyn Clock>,
+    rng: Box<dyn CryptoRng + Send>,
+    pub(crate) state: StateFile,
+    manager: SessionManager,
+    identity: IdentityKeyPair,
+    dh: DhKeyPair,
+    me: PublicId,
+    /// Cached groups (reloaded from the store after any rollback).
+    groups: BTreeMap<GroupId, Group>,
+    /// Cached organizations we own.
+    owned: BTreeMap<OrgId, Organization>,
+    /// Cached member views.
+    views: BTreeMap<OrgId, OrganizationView>,
+    /// Messages waiting for a description or a key, per organization (not marked processed).
+    kept: BTreeMap<OrgId, Vec<Kept>>,
+    /// Installations known per peer, to notice new ones.
+    installations: BTreeMap<PublicId, BTreeSet<InstallationId>>,
+    /// When we last answered a peer's unaddressed message with our bundle (Unix ms).
+    bundle_replies: BTreeMap<PublicId, u64>,
+}
+
+/// kaiwa-session's [`SessionStore`] over a store transaction (kaiwa-store keys peers by
+/// [`PublicId`], since it may not depend on kaiwa-crypto).
+pub(crate) struct Peers<'a, 't>(pub(crate) &'a mut Transaction<'t>);
+
+impl SessionStore for Peers<'_, '_> {
+    type Error = StoreError;
+
+    fn load_peer(&self, peer: &IdentityPublicKey) -> Result<Option<PeerRecord>, StoreError> {
+        self.0.load_peer_record(&PublicId::new(peer.to_bytes()))
+    }
+
+    fn store_peer(
+        &mut self,
+        peer: &IdentityPublicKey,
+        record: &PeerRecord,
+    ) -> Result<(), StoreError> {
+        self.0.store_peer_record(&PublicId::new(peer.to_bytes()), record)
+    }
+}
+
+pub(crate) fn public_id(key: &IdentityPublicKey) -> PublicId {
+    PublicId::new(key.to_bytes())
+}
+
+pub(crate) fn identity_key(id: &PublicId) -> Result<IdentityPublicKey, Error> {
+    IdentityPublicKey::from_bytes(id.as_bytes()).map_err(|_| Error::InvalidId { field: "peer" })
+}
+
+fn store_hash(hash: &kaiwa_transport::MessageHash) -> kaiwa_store::MessageHash {
+    kaiwa_store::MessageHash::new(*hash.as_bytes())
+}
+
+/// The identity and DH key pairs of an account. `Account` lends neither out; its record is
+/// the one place they are kept, so they are read from there (the record is wiped on drop).
+fn keys_of(account: &Account) -> Result<(IdentityKeyPair, DhKeyPair), Error> {
+    let (record, _) = account.to_records();
+    let mut record = kaiwa_wire::store::AccountRecord::decode(record.as_bytes())
+        .map_err(|_| Error::Internal("the account's own record does not decode"))?;
+    let identity = IdentityKeyPair::from_secret_slice(&mut record.identity_secret)
+        .map_err(|_| Error::Internal("the account's identity secret has the wrong length"))?;
+    let dh = DhKeyPair::from_secret_slice(&mut record.identity_dh_secret)
+        .map_err(|_| Error::Internal("the account's DH secret has the wrong length"))?;
+    Ok((identity, dh))
+}
+
+impl Core {
+    /// A new account in `store`, which must hold none.
+    pub(crate) fn create(
+        mut store: Store,
+        state: StateFile,
+        config: ClientConfig,
+        clock: Arc<dyn Clock>,
+        mut rng: Box<dyn CryptoRng + Send>,
+    ) -> Result<Self, Error> {
+        if store.load_account()?.is_some() {
+            return Err(Error::ProfileExists);
+        }
+        let now = Now::of(&*clock);
+        let mut id = [0u8; 16];
+        rng.fill_bytes(&mut id);
+        let installation = InstallationId::new(hex::encode(id))?;
+        let account = Account::generate(installation, &mut *rng, now.session());
+        let mut tx = store.begin()?;
+        save_account(&mut tx, &account)?;
+        tx.commit()?;
+        Self::with_account(store, state, account, config, clock, rng)
+    }
+
+    /// The account in `store`.
+    pub(crate) fn open(
+        store: Store,
+        state: StateFile,
+        config: ClientConfig,
+        clock: Arc<dyn Clock>,
+        rng: Box<dyn CryptoRng + Send>,
+    ) -> Result<Self, Error> {
+        let account = load_account(&store)?;
+        Self::with_account(store, state, account, config, clock, rng)
+    }
+
+    fn with_account(
+        store: Store,
+        state: StateFile,
+        account: Account,
+        config: ClientConfig,
+        clock: Arc<dyn Clock>,
+        rng: Box<dyn CryptoRng + Send>,
+    ) -> Result<Self, Error> {
+        let (identity, dh) = keys_of(&account)?;
+        let now = Now::of(&*clock);
+        let manager = SessionManager::new(account, config.session, now.session());
+        let me = public_id(&identity.public_key());
+        let engine = Engine {
+            config,
+            clock,
+            rng,
+            state,
+            manager,
+            identity,
+            dh,
+            me,
+            groups: BTreeMap::new(),
+            owned: BTreeMap::new(),
+            views: BTreeMap::new(),
+            kept: BTreeMap::new(),
+            installations: BTreeMap::new(),
+            bundle_replies: BTreeMap::new(),
+        };
+        Ok(Self { store, engine })
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs `step` in one transaction; commits on success, rolls back and forgets the caches
+    /// on failure.
+    pub(crate) fn transact<T>(
+        &mut self,
+        step: impl FnOnce(&mut Engine, &mut Transaction<'_>, Now, &mut Effects) -> Result<T, Error>,
+    ) -> Result<(T, Effects), Error> {
+        let now = Now::of(&*self.engine.clock);
+        let mut effects = Effects::default();
+        let outcome = match self.store.begin() {
+            Ok(mut tx) => match step(&mut self.engine, &mut tx, now, &mut effects) {
+                Ok(value) => tx.commit().map(|()| value).map_err(Error::from),
+                Err(error) => Err(error),
+            },
+            Err(error) => Err(error.into()),
+        };
+        match outcome {
+            Ok(value) => Ok((value, effects)),
+            Err(error) => {
+                self.engine.forget_caches();
+                Err(error)
+            }
+        }
+    }
+
+    /// Processes received messages in one transaction (module documentation).
+    pub(crate) fn process(
+        &mut self,
+        batch: &[(Route, ReceivedMessage)],
+    ) -> Result<(usize, Effects), Error> {
+        self.transact(|engine, tx, now, fx| {
+            let mut new = 0usize;
+            for (route, message) in batch {
+                let hash = store_hash(&message.hash);
+                if tx.is_processed(&hash)? {
+                    continue;
+                }
+                new = new.saturating_add(1);
+                if engine.handle(tx, *route, message, now, fx)? {
+                    tx.mark_processed(&hash, now.session())?;
+                }
+            }
+            Ok(new)
+        })
+    }
+
+    /// Moves the catch-up watermark.
+    pub(crate) fn set_caught_up(&mut self, unix_ns: i64) -> Result<(), Error> {
+        self.engine.state.update(|s| s.caught_up = Some(unix_ns))?;
+        Ok(())
+    }
+
+    /// What to subscribe to and publish when the client starts.
+    pub(crate) fn startup(&mut self) -> Result<Effects, Error> {
+        self.transact(|engine, tx, now, fx| engine.startup(tx, now, fx)).map(|((), fx)| fx)
+    }
+
+    /// Periodic work: prekey rotation, bundle republication, organization republication and
+    /// re-keys, pruning the processed set.
+    pub(crate) fn maintain(
+        &mut self,
+        republish_bundle: bool,
+        republish_orgs: bool,
+    ) -> Result<Effects, Error> {
+        self.transact(|engine, tx, now, fx| {
+            engine.maintain(tx, now, republish_bundle, republish_orgs, fx)
+        })
+        .map(|((), fx)| fx)
+    }
+
+    /// The outbox entries to publish after `after`, oldest first.
+    pub(crate) fn pending_outbox(
+        &self,
+        after: Option<OutboxId>,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, Error> {
+        Ok(self.store.pending_outbox(after, limit)?)
+    }
+
+    /// Records the outcomes of publishing outbox entries, in one transaction; returns an
+    /// event for every message given up.
+    pub(crate) fn published(
+        &mut self,
+        outcomes: &[(OutboxEntry, Result<(), String>)],
+    ) -> Result<Vec<Event>, Error> {
+        if outcomes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let max_attempts = self.engine.config.max_publish_attempts;
+        self.transact(|_, tx, now, _| {
+            let mut events = Vec::new();
+            for (entry, outcome) in outcomes {
+                match outcome {
+                    Ok(()) => {
+                        tx.mark_published(entry.id)?;
+                    }
+                    Err(error) if entry.attempts.saturating_add(1) < max_attempts => {
+                        tx.record_failure(entry.id, error, now.session())?;
+                    }
+                    Err(_) => {
+                        let chat = match entry.history {
+                            Some(id) => tx.message(id)?.map(|m| (id, m.chat)),
+                            None => None,
+                        };
+                        tx.abandon_outbox(entry.id)?;
+                        if let Some((message, chat)) = chat {
+                            events.push(Event::DeliveryFailed { message, chat });
+                        }
+                    }
+                }
+            }
+            Ok(events)
+        })
+        .map(|(events, _)| events)
+    }
+}
+
+/// Builds the WakuMessage of an outbox row (the same bytes, so the same hash, every time).
+pub(crate) fn outbox_message(entry: &OutboxMessage) -> Result<(PubsubTopic, WakuMessage), Error> {
+    let pubsub = PubsubTopic::parse(&entry.pubsub_topic)?;
+    let topic = ContentTopic::parse(&entry.content_topic)?;
+    let mut message = WakuMessage::new(topic, entry.payload.clone())?;
+    if let Some(ts) = entry.timestamp_ns {
+        message = message.with_timestamp(ts)?;
+    }
+    if !entry.meta.is_empty() {
+        message = message.with_meta(entry.meta.clone())?;
+    }
+    Ok((pubsub, message))
+}
+
+impl Engine {
+    /// Our public id.
+    pub(crate) fn me(&self) -> PublicId {
+        self.me
+    }
+
+    pub(crate) fn manager(&self) -> &SessionManager {
+        &self.manager
+    }
+
+    fn forget_caches(&mut self) {
+        self.groups.clear();
+        self.owned.clear();
+        self.views.clear();
+        self.installations.clear();
+    }
+
+    fn scheme(&self) -> &kaiwa_transport::TopicScheme {
+        &self.config.scheme
+    }
+
+    /// Queues `payload` on `topic`, stamped `now`; marks its hash processed so that our own
+    /// copy, if the transport delivers it back, is dropped.
+    fn enqueue(
+        &self,
+        tx: &mut Transaction<'_>,
+        topic: &ContentTopic,
+        payload: Vec<u8>,
+        history: Option<MessageId>,
+        now: Now,
+        fx: &mut Effects,
+    ) -> Result<OutboxId, Error> {
+        let pubsub = self.config.sharding.pubsub_topic(topic);
+        let message = WakuMessage::new(topic.clone(), payload)?.with_timestamp(now.ns)?;
+        tx.mark_processed(&store_hash(&message.hash(&pubsub)), now.session())?;
+        let entry = OutboxMessage {
+            pubsub_topic: pubsub.as_str().to_owned(),
+            content_topic: topic.as_str().to_owned(),
+            payload: message.into_payload(),
+            meta: Vec::new(),
+            timestamp_ns: Some(now.ns),
+        };
+        let id = tx.enqueue_outbox(&entry, history, now.session())?;
+        fx.outbox.push(id);
+        Ok(id)
+    }
+
+    /// The history row of an outgoing message and its application view.
+    fn insert_outgoing(
+        &self,
+        tx: &mut Transaction<'_>,
+        chat: &ChatId,
+        text: &crate::content::ChatText,
+        now: Now,
+    ) -> Result<Message, Error> {
+        let payload = crate::content::encode_history(text, &self.me);
+        let new = kaiwa_store::NewMessage::outgoing(
+            chat,
+            self.me,
+            text.clock,
+            kaiwa_session::Timestamp::from_millis(text.timestamp_ms),
+            &payload,
+        );
+        let id = tx.insert_message(&new, now.session())?;
+        Ok(Message {
+            id,
+            reference: crate::content::MessageRef::compute(&self.me, chat, &self.me, text.clock),
+            chat: chat.clone(),
+            author: self.me,
+            clock: text.clock,
+            timestamp_ms: text.timestamp_ms,
+            content: text.content.clone(),
+            direction: kaiwa_store::Direction::Outbound,
+            status: MessageStatus::Pending,
+        })
+    }
+
+    /// The history row of a received message; emits [`Event::Message`].
+    fn insert_received(
+        &self,
+        tx: &mut Transaction<'_>,
+        chat: ChatId,
+        author: PublicId,
+        text: crate::content::ChatText,
+        now: Now,
+        fx: &mut Effects,
+    ) -> Result<(), Error> {
+        let payload = crate::content::encode_history(&text, &author);
+        let timestamp = kaiwa_session::Timestamp::from_millis(text.timestamp_ms);
+        let new = kaiwa_store::NewMessage::received(&chat, author, text.clock, timestamp, &payload);
+        let id = tx.insert_message(&new, now.session())?;
+        fx.events.push(Event::Message(Message {
+            id,
+            reference: crate::content::MessageRef::compute(&self.me, &chat, &author, text.clock),
+            chat,
+            author,
+            clock: text.clock,
+            timestamp_ms: text.timestamp_ms,
+            content: text.content,
+            direction: kaiwa_store::Direction::Inbound,
+            status: MessageStatus::Received,
+        }));
+        Ok(())
+    }
+
+    /// The next Lamport time of `chat`: `max(now_ms, last + 1)` (status-go's rule).
+    fn next_clock(&self, tx: &Transaction<'_>, chat: &ChatId, now: Now) -> Result<u64, Error> {
+        let last = tx.history(chat, None, 1)?.last().map_or(0, |m| m.clock);
+        Ok(now.ms.max(last.saturating_add(1)))
+    }
+
+    /// Handles one received message; `Ok(false)` if it is kept for later (not processed).
+    fn handle(
+        &mut self,
+        tx: &mut Transaction<'_>,
+        route: Route,
+        message: &ReceivedMessage,
+        now: Now,
+        fx: &mut Effects,
+    ) -> Result<bool, Error> {
+        match route {
+            Route::Direct => {
+                self.on_direct(tx, message, now, fx)?;
+                Ok(true)
+            }
+            Route::OrgDescription(org) => self.on_org_broadcast(tx, &org, message, now, fx),
+            Route::OrgRequests(org) => {
+                self.on_org_request(tx, &org, message.message.payload(), now, fx)?;
+                Ok(true)
+            }
+            Route::OrgChannel(org) => self.on_channel_message(tx, &org, message, now, fx),
+        }
+    }
+
+    fn account_key(id: &PublicId) -> AccountKey {
+        AccountKey::from_bytes(*id.as_bytes())
+    }
+
+    fn startup(
+        &mut self,
+        tx: &mut Transaction<'_>,
+        now: Now,
+        fx: &mut Effects,
+    ) -> Result<(), Error> {
+        let partitioned = self.scheme().partitioned(&Self::account_key(&self.me));
+        fx.subscribe(partitioned, Route::Direct, false);
+        for contact in tx.contacts()? {
+            if let Some(topic) = self.listen_topic(&contact) {
+                fx.subscribe(topic, Route::Direct, false);
+            }
+        }
+        let state = self.state.get().clone();
+        for org in &state.owned {
+            if self.owned(tx, org)?.is_some() {
+                let topic = self.scheme().org_requests(&org_key(org));
+                fx.subscribe(topic, Route::OrgRequests(*org), false);
+            }
+        }
+        for org in &state.followed {
+            if self.view(tx, org)?.is_some() {
+                let topic = self.scheme().org_description(&org_key(org));
+                fx.subscribe(topic, Route::OrgDescription(*org), false);
+                self.subscribe_channels(org, fx);
+            }
+        }
+        if self.manager.rotate_if_due(&mut *self.rng, now.session()) {
+            save_account(tx, self.manager.account())?;
+        }
+        self.publish_bundle(tx, now, fx)?;
+        Ok(())
+    }
+
+    fn maintain(
+        &mut self,
+        tx: &mut Transaction<'_>,
+        now: Now,
+        republish_bundle: bool,
+        republish_orgs: bool,
+        fx: &mut Effects,
+    ) -> Result<(), Error> {
+        let rotated = self.manager.rotate_if_due(&mut *self.rng, now.session());
+        if rotated {
+            save_account(tx, self.manager.account())?;
+        }
+        if rotated || republish_bundle {
+            self.publish_bundle(tx, now, fx)?;
+        }
+        self.maintain_orgs(tx, now, republish_orgs, fx)?;
+        let retention =
+            u64::try_from(self.config.processed_retention.as_millis()).unwrap_or(u64::MAX);
+        tx.prune_processed(kaiwa_session::Timestamp::from_millis(
+            now.ms.saturating_sub(retention),
+        ))?;
+        Ok(())
+    }
+
+    /// Queues our bundle on our contact-code topic.
+    fn publish_bundle(
+        &self,
+        tx: &mut Transaction<'_>,
+        now: Now,
+        fx: &mut Effects,
+    ) -> Result<(), Error> {
+        let topic = self.scheme().contact_code(&Self::account_key(&self.me));
+        self.enqueue(tx, &topic, self.manager.bundle().encode(), None, now, fx)?;
+        Ok(())
+    }
+
+    /// The negotiated topic with `peer` computed from the peer's identity DH key (54: we
+    /// listen on it as soon as we know the key, since the peer may switch to it first).
+    fn negotiated_topic(&self, identity_dh: &kaiwa_crypto::DhPublicKey) -> Option<ContentTopic> {
+        let secret = kaiwa_session::negotiated_secret(&self.dh, identity_dh).ok()?;
+        let mut bytes = *secret.as_bytes();
+        Some(self.scheme().negotiated(&NegotiatedTopicSecret::from_bytes(&mut bytes)))
+    }
+
+    /// Where a 1:1 message to `peer` goes now: the negotiated topic once the session says it
+    /// is agreed (54/WAKU2-X3DH-SESSIONS), otherwise the peer's partitioned topic.
+    fn direct_topic(
+        &self,
+        tx: &mut Transaction<'_>,
+        peer: &IdentityPublicKey,
+    ) -> Result<ContentTopic, Error> {
+        Ok(match self.manager.negotiated_secret(&Peers(tx), peer)? {
+            Some(secret) => {
+                let mut bytes = *secret.as_bytes();
+                self.scheme().negotiated(&NegotiatedTopicSecret::from_bytes(&mut bytes))
+            }
+            None => self.scheme().partitioned(&Self::account_key(&public_id(peer))),
+        })
+    }
+}
+
+pub(crate) fn org_key(org: &OrgId) -> kaiwa_transport::OrgKey {
+    kaiwa_transport::OrgKey::from_bytes(*org.as_bytes())
+}

@@ -1,0 +1,91 @@
+//! [`Profile`]: where a client keeps its account, its history and its state.
+//!
+//! ```text
+//! <dir>/kaiwa.sqlite3     kaiwa-store: account, sessions, groups, organizations, history,
+//!                         contacts, outbox, processed set (WAL: also -wal and -shm files)
+//! <dir>/kaiwa-state       the facade's state file (crate::state)
+//! ```
+//! One directory is one account with one installation; run one client per directory.
+
+use std::path::{Path, PathBuf};
+
+use kaiwa_session::AccountStore as _;
+use kaiwa_store::{Durability, PublicId, Store, StoreConfig};
+
+use crate::error::{Error, StateError};
+use crate::state::StateFile;
+
+/// The database file in a profile directory.
+pub const DATABASE_FILE: &str = "kaiwa.sqlite3";
+/// The facade state file in a profile directory.
+pub const STATE_FILE: &str = "kaiwa-state";
+
+/// An opened profile: the store and the facade's state, not yet a running client. Pass it
+/// to [`Client::create`](crate::Client::create) or [`Client::open`](crate::Client::open).
+#[derive(Debug)]
+pub struct Profile {
+    pub(crate) store: Store,
+    pub(crate) state: StateFile,
+    dir: Option<PathBuf>,
+}
+
+impl Profile {
+    /// Opens (creating if needed) the profile directory `dir`, with commits that survive
+    /// power loss ([`Durability::Full`]).
+    ///
+    /// # Errors
+    /// [`Error::State`] if the directory cannot be created or the state file is unreadable,
+    /// [`Error::Open`] if the database cannot be opened or migrated.
+    pub fn open_dir(dir: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::open_dir_with(dir, Durability::Full)
+    }
+
+    /// [`open_dir`](Self::open_dir) with a chosen durability ([`Durability::Normal`] commits
+    /// survive a crash of the process but maybe not of the machine, and cost no `fsync`).
+    ///
+    /// # Errors
+    /// As [`open_dir`](Self::open_dir).
+    pub fn open_dir_with(dir: impl AsRef<Path>, durability: Durability) -> Result<Self, Error> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| StateError::Io {
+            operation: "creating the profile directory",
+            kind: e.kind(),
+        })?;
+        let mut config = StoreConfig::default();
+        config.durability = durability;
+        let store = Store::open_with(dir.join(DATABASE_FILE), &config)?;
+        let state = StateFile::open(dir.join(STATE_FILE))?;
+        Ok(Self { store, state, dir: Some(dir.to_owned()) })
+    }
+
+    /// A profile in memory, gone when the client stops (tests, ephemeral clients).
+    ///
+    /// # Errors
+    /// [`Error::Open`] if SQLite cannot allocate the database.
+    pub fn in_memory() -> Result<Self, Error> {
+        Ok(Self { store: Store::open_in_memory()?, state: StateFile::in_memory(), dir: None })
+    }
+
+    /// The directory, unless in memory.
+    #[must_use]
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Whether the profile holds an account.
+    ///
+    /// # Errors
+    /// [`Error::Store`] if the store fails.
+    pub fn has_account(&self) -> Result<bool, Error> {
+        Ok(self.store.load_account()?.is_some())
+    }
+
+    /// The account's public id, without starting a client (for `kaiwa id`).
+    ///
+    /// # Errors
+    /// [`Error::NoProfile`] if the profile holds no account, or a store or record failure.
+    pub fn public_id(&self) -> Result<PublicId, Error> {
+        let account = kaiwa_session::load_account(&self.store)?;
+        Ok(PublicId::new(account.identity_key().to_bytes()))
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the kaiwa facade: clients on the simulated network and on relay
+//! nodes over loopback, with SQLite stores in temporary directories.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+#[path = "it/support.rs"]
+mod support;
+
+#[path = "it/direct.rs"]
+mod direct;

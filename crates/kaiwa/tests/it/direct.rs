@@ -1,0 +1,61 @@
+//! 1:1 chats over the simulated network with SQLite stores.
+
+use kaiwa::{ChatId, Content, MessageStatus, ReactionKind};
+
+use crate::support::{create, network, reopen, text, wait_for};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_code_starts_a_conversation_both_ways() {
+    let network = network(1);
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let alice = create(&network, dirs.0.path(), 1).await;
+    let bob = create(&network, dirs.1.path(), 2).await;
+    let (mut alice_events, mut bob_events) = (alice.events(), bob.events());
+
+    let bob_id = alice.add_contact(&bob.contact_code().await.unwrap(), "bob").await.unwrap();
+    assert_eq!(bob_id, bob.public_id());
+    let sent = alice.send_text(&ChatId::Direct(bob_id), "hi bob").await.unwrap();
+    let got = wait_for(&mut bob_events, text).await;
+    assert_eq!(got, (ChatId::Direct(alice.public_id()), "hi bob".to_owned()));
+
+    // Bob answers (Alice became his contact when her first message arrived).
+    bob.send_text(&ChatId::Direct(alice.public_id()), "hi alice").await.unwrap();
+    let got = wait_for(&mut alice_events, text).await;
+    assert_eq!(got, (ChatId::Direct(bob_id), "hi alice".to_owned()));
+
+    // A reaction names the message by a reference both sides compute.
+    bob.send_reaction(
+        &ChatId::Direct(alice.public_id()),
+        &sent.message.reference,
+        ReactionKind::Love,
+        false,
+    )
+    .await
+    .unwrap();
+    let reaction = wait_for(&mut alice_events, |e| match e {
+        kaiwa::Event::Message(m) => match &m.content {
+            Content::Reaction { to, kind, .. } => Some((to.clone(), *kind)),
+            _ => None,
+        },
+        _ => None,
+    })
+    .await;
+    assert_eq!(reaction, (sent.message.reference.clone(), ReactionKind::Love));
+
+    alice.flush().await.unwrap();
+    let history = alice.history(&ChatId::Direct(bob_id), None, 10).await.unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[0].status, MessageStatus::Sent);
+    alice.shutdown().await;
+    bob.shutdown().await;
+
+    // Restart Alice from her directory: the conversation continues.
+    let alice = reopen(&network, dirs.0.path(), 11).await;
+    let mut alice_events = alice.events();
+    let bob = reopen(&network, dirs.1.path(), 12).await;
+    bob.send_text(&ChatId::Direct(alice.public_id()), "still there?").await.unwrap();
+    let got = wait_for(&mut alice_events, text).await;
+    assert_eq!(got.1, "still there?");
+    alice.shutdown().await;
+    bob.shutdown().await;
+}
