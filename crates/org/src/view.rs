@@ -142,6 +142,37 @@ fn key_group(description: &Description, id: &ChannelId, private: bool) -> GroupI
     if private { GroupId::channel(description.org(), id) } else { description.org().group() }
 }
 
+/// What a received message commits once its AEAD has opened.
+enum ReceivePlan {
+    /// The stored chain was at the message's index: step it in place.
+    InOrder,
+    /// Replace the stored chain by `next` (`None` past `u32::MAX`) and cache the keys skipped
+    /// on the way.
+    Advance { next: Option<Ratchet>, skipped: Vec<(SkippedId, kaiwa_crypto::SymmetricKey)> },
+    /// Remove the cached skipped key that was used.
+    Skipped,
+}
+
+/// Moves `chain` (at or before `id.index`) forward to `id.index`: the message key, and the
+/// plan caching at most `MAX_SKIPPED_KEYS_PER_JUMP` keys below the index (the nearest ones,
+/// most likely to arrive late; further ones stay readable with `decrypt_history`).
+fn advance(mut chain: Ratchet, id: SkippedId) -> (kaiwa_crypto::SymmetricKey, ReceivePlan) {
+    let index = id.index;
+    let first_cached = index.saturating_sub(MAX_SKIPPED_KEYS_PER_JUMP).max(chain.counter()).max(1);
+    let mut skipped = Vec::new();
+    if first_cached < index {
+        chain.seek(first_cached);
+        while chain.counter() < index {
+            skipped.push((SkippedId { index: chain.counter(), ..id }, chain.message_key()));
+            chain.step();
+        }
+    }
+    chain.seek(index);
+    let key = chain.message_key();
+    let next = if chain.step() { Some(chain) } else { None };
+    (key, ReceivePlan::Advance { next, skipped })
+}
+
 impl OrganizationView {
     /// A view of organization `org` (its key, shared out of band: seed requirement 7) for the
     /// member `me`, before any description has arrived.
@@ -471,54 +502,53 @@ impl OrganizationView {
             sender,
             index,
         };
-        let current = match state.receivers.get(&chain_id) {
-            Some(Some(r)) => Some(r.duplicate()),
-            Some(None) => None,
-            None => Some(Ratchet::seed(
-                state.key.expose_secret(),
-                &msg.header.channel_group,
-                epoch,
-                sender.as_bytes(),
-            )),
-        };
-        // Plan: either a cached skipped key, or a forward move of the chain.
-        let (message_key, plan) = match current {
-            Some(mut chain) if index >= chain.counter() => {
-                let first_cached =
-                    index.saturating_sub(MAX_SKIPPED_KEYS_PER_JUMP).max(chain.counter()).max(1);
-                let mut skipped = Vec::new();
-                if first_cached < index {
-                    chain.seek(first_cached);
-                    while chain.counter() < index {
-                        let id = SkippedId { index: chain.counter(), ..skipped_id };
-                        skipped.push((id, chain.message_key()));
-                        chain.step();
-                    }
-                }
-                chain.seek(index);
-                let key = chain.message_key();
-                let next = if chain.step() { Some(chain) } else { None };
-                (key, Some((next, skipped)))
+        // Plan: the stored chain's own key (the common, in-order case: no copy of the chain),
+        // a forward move of a copy of the chain, or a cached skipped key.
+        let (message_key, plan) = match state.receivers.get(&chain_id) {
+            Some(Some(chain)) if index == chain.counter() => {
+                (chain.message_key(), ReceivePlan::InOrder)
             }
-            _ => {
+            Some(Some(chain)) if index > chain.counter() => advance(chain.duplicate(), skipped_id),
+            None => advance(
+                Ratchet::seed(
+                    state.key.expose_secret(),
+                    &msg.header.channel_group,
+                    epoch,
+                    sender.as_bytes(),
+                ),
+                skipped_id,
+            ),
+            Some(_) => {
                 let key = self.ring.skipped.get(&skipped_id).ok_or(DecryptError::KeyUnavailable)?;
                 let mut bytes = *key.expose_secret();
-                (kaiwa_crypto::SymmetricKey::from_secret_bytes(&mut bytes), None)
+                (kaiwa_crypto::SymmetricKey::from_secret_bytes(&mut bytes), ReceivePlan::Skipped)
             }
         };
         let plaintext = msg.open(message_key).ok_or(DecryptError::Unauthenticated)?;
         // Authenticated: commit.
         self.remember_sender(sender, key);
+        let receivers = self
+            .ring
+            .groups
+            .get_mut(&group)
+            .and_then(|g| g.get_mut(&epoch))
+            .map(|state| &mut state.receivers);
         match plan {
-            Some((next, skipped)) => {
-                if let Some(state) =
-                    self.ring.groups.get_mut(&group).and_then(|g| g.get_mut(&epoch))
-                {
-                    state.receivers.insert(chain_id, next);
+            ReceivePlan::InOrder => {
+                if let Some(slot) = receivers.and_then(|r| r.get_mut(&chain_id)) {
+                    // The chain is never left at a consumed index: past `u32::MAX` it is gone.
+                    if slot.as_mut().is_some_and(|chain| !chain.step()) {
+                        *slot = None;
+                    }
+                }
+            }
+            ReceivePlan::Advance { next, skipped } => {
+                if let Some(receivers) = receivers {
+                    receivers.insert(chain_id, next);
                 }
                 self.ring.add_skipped(skipped);
             }
-            None => {
+            ReceivePlan::Skipped => {
                 self.ring.take_skipped(&skipped_id);
             }
         }

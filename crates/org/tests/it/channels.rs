@@ -127,6 +127,37 @@ fn a_large_gap_is_caught_up_and_older_messages_come_from_history() {
 }
 
 #[test]
+fn the_last_index_of_a_chain_is_read_once_and_the_chain_then_ends() {
+    let mut club = Club::new(11, true);
+    let general = club.general.clone();
+    {
+        let Club { views, people, .. } = &mut club;
+        views[1]
+            .advance_sending_chain_for_testing_only(&general, &people[1].id, u32::MAX - 1)
+            .unwrap();
+    }
+    let second_last = club.send(1, b"second last");
+    let last = club.send(1, b"last");
+    assert_eq!(
+        club.views[1].encrypt(&general, &club.people[1].id, b"more", &mut club.r).err(),
+        Some(EncryptError::ChainExhausted)
+    );
+    // A jump to the second-last index, then the last one in order (stepped in place: the chain
+    // ends there).
+    assert_eq!(club.views[2].decrypt(&second_last).unwrap().index, u32::MAX - 1);
+    let got = club.views[2].decrypt(&last).unwrap();
+    assert_eq!((got.index, got.plaintext.as_slice()), (u32::MAX, &b"last"[..]));
+    for replay in [&second_last, &last] {
+        assert_eq!(club.views[2].decrypt(replay).err(), Some(DecryptError::KeyUnavailable));
+    }
+    // The same two messages in the other order: the last one moves a copy of the chain, the
+    // second-last one comes from the skipped keys.
+    assert_eq!(club.views[0].decrypt(&last).unwrap().index, u32::MAX);
+    assert_eq!(club.views[0].decrypt(&second_last).unwrap().index, u32::MAX - 1);
+    assert_eq!(club.views[0].decrypt(&last).err(), Some(DecryptError::KeyUnavailable));
+}
+
+#[test]
 fn failed_decryption_leaves_the_view_unchanged() {
     let mut club = Club::new(4, true);
     let m = club.send(1, b"payload");
