@@ -109,7 +109,11 @@ pub struct OrganizationView {
     pub(crate) org: OrgId,
     pub(crate) me: MemberId,
     pub(crate) signed: Option<SignedDescription>,
+    /// Channel by channel group, and channel group by channel, of the current description
+    /// (derived on `install`, so a new description replaces them; not persisted, not secret):
+    /// no SHA-256 per message.
     pub(crate) channel_groups: BTreeMap<GroupId, ChannelId>,
+    pub(crate) channel_group_ids: BTreeMap<ChannelId, GroupId>,
     pub(crate) reassembler: Reassembler,
     pub(crate) ring: KeyRing,
     /// Parsed keys of recent senders (not persisted, not secret).
@@ -118,8 +122,16 @@ pub struct OrganizationView {
 
 impl core::fmt::Debug for OrganizationView {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let Self { org, me, signed, channel_groups: _, reassembler: _, ring, sender_keys: _ } =
-            self;
+        let Self {
+            org,
+            me,
+            signed,
+            channel_groups: _,
+            channel_group_ids: _,
+            reassembler: _,
+            ring,
+            sender_keys: _,
+        } = self;
         f.debug_struct("OrganizationView")
             .field("org", org)
             .field("me", me)
@@ -137,9 +149,9 @@ impl core::fmt::Debug for OrganizationView {
     }
 }
 
-/// The key group of `channel`.
-fn key_group(description: &Description, id: &ChannelId, private: bool) -> GroupId {
-    if private { GroupId::channel(description.org(), id) } else { description.org().group() }
+/// The key group of the channel whose channel group is `channel_group`.
+fn key_group(description: &Description, channel_group: GroupId, private: bool) -> GroupId {
+    if private { channel_group } else { description.org().group() }
 }
 
 /// What a received message commits once its AEAD has opened.
@@ -183,6 +195,7 @@ impl OrganizationView {
             me,
             signed: None,
             channel_groups: BTreeMap::new(),
+            channel_group_ids: BTreeMap::new(),
             reassembler: Reassembler::default(),
             ring: KeyRing::default(),
             sender_keys: BTreeMap::new(),
@@ -224,7 +237,15 @@ impl OrganizationView {
     pub fn channel_key_group(&self, channel: &ChannelId) -> Option<GroupId> {
         let d = self.description()?;
         let c = d.channels().get(channel)?;
-        Some(key_group(d, channel, c.has_own_members()))
+        Some(key_group(d, self.channel_group_of(d, channel), c.has_own_members()))
+    }
+
+    /// The channel group of a channel of the current description `d` (cached by `install`).
+    fn channel_group_of(&self, d: &Description, channel: &ChannelId) -> GroupId {
+        match self.channel_group_ids.get(channel) {
+            Some(group) => *group,
+            None => GroupId::channel(d.org(), channel),
+        }
     }
 
     /// Applies signed description bytes (module doc of `description`).
@@ -247,16 +268,20 @@ impl OrganizationView {
     pub(crate) fn install(&mut self, signed: SignedDescription) {
         let d = signed.description();
         let mut channel_groups = BTreeMap::new();
+        let mut channel_group_ids = BTreeMap::new();
         let mut key_groups = vec![d.org().group()];
         for (id, channel) in d.channels() {
-            channel_groups.insert(GroupId::channel(d.org(), id), id.clone());
+            let group = GroupId::channel(d.org(), id);
+            channel_groups.insert(group, id.clone());
+            channel_group_ids.insert(id.clone(), group);
             if channel.has_own_members() {
-                key_groups.push(GroupId::channel(d.org(), id));
+                key_groups.push(group);
             }
         }
         self.ring.retain_groups(|g| key_groups.contains(g));
         self.reassembler.forget_up_to(d.clock().0);
         self.channel_groups = channel_groups;
+        self.channel_group_ids = channel_group_ids;
         self.signed = Some(signed);
     }
 
@@ -336,12 +361,12 @@ impl OrganizationView {
                 actual: plaintext.len(),
             });
         }
-        let channel_group = GroupId::channel(d.org(), channel);
+        let channel_group = self.channel_group_of(d, channel);
         if !d.encrypted() {
             let header = Header { channel_group, key_id: None, epoch: 0, sender, index: 0 };
             return Ok(channel::seal_public(identity, header, plaintext));
         }
-        let group = key_group(d, channel, c.has_own_members());
+        let group = key_group(d, channel_group, c.has_own_members());
         let (epoch, state) = self.ring.current(&group).ok_or(EncryptError::NoEpochKey)?;
         let mut chain = match state.senders.get(&channel_group) {
             Some(Some(chain)) => chain.duplicate(),
@@ -394,8 +419,8 @@ impl OrganizationView {
     ) -> Result<(), EncryptError> {
         let d = self.description().ok_or(EncryptError::NoDescription)?;
         let c = d.channels().get(channel).ok_or(EncryptError::UnknownChannel)?;
-        let group = key_group(d, channel, c.has_own_members());
-        let channel_group = GroupId::channel(d.org(), channel);
+        let channel_group = self.channel_group_of(d, channel);
+        let group = key_group(d, channel_group, c.has_own_members());
         let sender = MemberId::from_key(&identity.public_key());
         let (epoch, _) = self.ring.current(&group).ok_or(EncryptError::NoEpochKey)?;
         let state = self
@@ -417,11 +442,12 @@ impl OrganizationView {
     }
 
     /// Common checks of `decrypt` and `decrypt_history`: returns the parsed, signature-checked
-    /// message, its channel, and its key group.
+    /// message, its channel, its key group, and the sender's key if it was parsed now (not
+    /// cached yet).
     fn authenticate(
         &self,
         bytes: &[u8],
-    ) -> Result<(Received, ChannelId, GroupId, IdentityPublicKey), DecryptError> {
+    ) -> Result<(Received, ChannelId, GroupId, Option<IdentityPublicKey>), DecryptError> {
         let msg = Received::decode(bytes)?;
         let d = self.description().ok_or(DecryptError::NoDescription)?;
         let id =
@@ -437,23 +463,30 @@ impl OrganizationView {
         if !d.is_channel_member(channel, &sender) {
             return Err(DecryptError::NotMember);
         }
-        let key = match self.sender_keys.get(&sender) {
-            Some(key) => *key,
-            None => sender.public_key().map_err(|_| DecryptError::Unauthenticated)?,
+        let fresh = match self.sender_keys.get(&sender) {
+            Some(key) => {
+                if !msg.verify(key) {
+                    return Err(DecryptError::Unauthenticated);
+                }
+                None
+            }
+            None => {
+                let key = sender.public_key().map_err(|_| DecryptError::Unauthenticated)?;
+                if !msg.verify(&key) {
+                    return Err(DecryptError::Unauthenticated);
+                }
+                Some(key)
+            }
         };
-        if !msg.verify(&key) {
-            return Err(DecryptError::Unauthenticated);
-        }
-        let group = key_group(d, id, channel.has_own_members());
-        Ok((msg, id.clone(), group, key))
+        let group = key_group(d, msg.header.channel_group, channel.has_own_members());
+        Ok((msg, id.clone(), group, fresh))
     }
 
-    /// Remembers a sender's parsed key (a pure function of the id; saves a point
-    /// decompression per message). Bounded: cleared when full.
-    fn remember_sender(&mut self, sender: MemberId, key: IdentityPublicKey) {
-        if self.sender_keys.len() >= MAX_CACHED_SENDER_KEYS
-            && !self.sender_keys.contains_key(&sender)
-        {
+    /// Remembers a sender's key parsed by `authenticate` (a pure function of the id, so it
+    /// never goes stale; saves a point decompression per message). Bounded: cleared when full.
+    fn remember_sender(&mut self, sender: MemberId, fresh: Option<IdentityPublicKey>) {
+        let Some(key) = fresh else { return };
+        if self.sender_keys.len() >= MAX_CACHED_SENDER_KEYS {
             self.sender_keys.clear();
         }
         self.sender_keys.insert(sender, key);

@@ -1,8 +1,8 @@
 //! Channel messages: delivery, order, replays, gaps, history, modes, private channels.
 
 use kaiwa_org::{
-    Access, Actor, Channel, ChannelId, DecryptError, EncryptError, Epoch, JoinRequest, LamportTime,
-    Organization, OrganizationView, RequestOutcome, limits,
+    Access, Actor, Channel, ChannelId, DecryptError, EncryptError, Epoch, GroupId, JoinRequest,
+    LamportTime, Organization, OrganizationView, RequestOutcome, limits,
 };
 use rand_chacha::ChaCha20Rng;
 
@@ -261,6 +261,43 @@ fn private_channels_have_their_own_members_and_epochs() {
         club.views[2].encrypt(&secret, &club.people[2].id, b"now?", &mut club.r).err(),
         Some(EncryptError::NotMember)
     );
+}
+
+#[test]
+fn channel_groups_cached_by_the_view_follow_the_description() {
+    let mut club = Club::new(12, true);
+    let org = club.org.id();
+    let secret = ChannelId::new("secret").unwrap();
+    assert_eq!(club.views[1].channel_key_group(&club.general), Some(org.group()));
+    assert_eq!(club.views[1].channel_key_group(&secret), None);
+    let members = [club.people[1].member, club.people[2].member];
+    let update = club
+        .org
+        .create_channel(
+            &Actor::Owner,
+            &secret,
+            Channel::private("secret", Access::InvitationOnly, members),
+            NOW + 1,
+            &mut club.r,
+        )
+        .unwrap();
+    club.broadcast(&update);
+    assert_eq!(club.views[1].channel_key_group(&secret), Some(GroupId::channel(&org, &secret)));
+    // A restored view derives the same groups and reads and writes the channel.
+    let mut restored = OrganizationView::from_record(&club.views[1].to_record()).unwrap();
+    assert_eq!(restored.channel_key_group(&secret), Some(GroupId::channel(&org, &secret)));
+    let m = restored.encrypt(&secret, &club.people[1].id, b"after restore", &mut club.r).unwrap();
+    assert_eq!(club.views[2].decrypt(&m).unwrap().plaintext.as_slice(), b"after restore");
+    // Deleting the channel removes it from the cache: unknown to encrypt and decrypt.
+    let update = club.org.delete_channel(&Actor::Owner, &secret, NOW + 2, &mut club.r).unwrap();
+    club.broadcast(&update);
+    assert_eq!(club.views[1].channel_key_group(&secret), None);
+    assert_eq!(
+        club.views[1].encrypt(&secret, &club.people[1].id, b"x", &mut club.r).err(),
+        Some(EncryptError::UnknownChannel)
+    );
+    let late = restored.encrypt(&secret, &club.people[1].id, b"late", &mut club.r).unwrap();
+    assert_eq!(club.views[2].decrypt(&late).err(), Some(DecryptError::UnknownGroup));
 }
 
 #[test]
