@@ -8,3 +8,9 @@ mod support;
 
 #[path = "it/direct.rs"]
 mod direct;
+
+#[path = "it/group.rs"]
+mod group;
+
+#[path = "it/org.rs"]
+mod org;
