@@ -54,17 +54,17 @@ pub(crate) struct Header {
 }
 
 impl Header {
+    /// `group_id(32) ‖ key_id(32) ‖ sender(32) ‖ BE32(index)`, by four block copies (a byte-wise
+    /// loop over chained iterators cost about 2,000 instructions per message).
     fn ad(&self, key_id: &KeyId) -> [u8; 100] {
         let mut ad = [0u8; 100];
-        let parts: [&[u8]; 4] = [
-            self.channel_group.as_bytes(),
-            key_id.as_bytes(),
-            self.sender.as_bytes(),
-            &self.index.to_be_bytes(),
-        ];
-        for (dst, src) in ad.iter_mut().zip(parts.into_iter().flatten()) {
-            *dst = *src;
-        }
+        let (group, rest) = ad.split_at_mut(32);
+        let (key, rest) = rest.split_at_mut(32);
+        let (sender, index) = rest.split_at_mut(32);
+        group.copy_from_slice(self.channel_group.as_bytes());
+        key.copy_from_slice(key_id.as_bytes());
+        sender.copy_from_slice(self.sender.as_bytes());
+        index.copy_from_slice(&self.index.to_be_bytes());
         ad
     }
 
@@ -243,5 +243,24 @@ impl Received {
     pub(crate) fn open(&self, message_key: SymmetricKey) -> Option<Zeroizing<Vec<u8>>> {
         let (Some(key_id), Some(nonce)) = (&self.header.key_id, &self.nonce) else { return None };
         Aes256GcmKey::from(message_key).open(nonce, &self.header.ad(key_id), &self.body).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ad_is_group_key_id_sender_and_index() {
+        let header = Header {
+            channel_group: GroupId::from_slice(&[1; 32]).unwrap(),
+            key_id: None,
+            epoch: 7,
+            sender: MemberId::from_slice("sender", &[3; 32]).unwrap(),
+            index: 0x0102_0304,
+        };
+        let key_id = KeyId::from_slice(&[2; 32]).unwrap();
+        let expected = [&[1u8; 32][..], &[2; 32], &[3; 32], &[1, 2, 3, 4]].concat();
+        assert_eq!(header.ad(&key_id).as_slice(), expected.as_slice());
     }
 }
