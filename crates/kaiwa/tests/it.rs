@@ -14,3 +14,9 @@ mod group;
 
 #[path = "it/org.rs"]
 mod org;
+
+#[path = "it/relay.rs"]
+mod relay;
+
+#[path = "it/crash.rs"]
+mod crash;

@@ -1,0 +1,189 @@
+//! Crash safety: Alice runs in a child process (this test binary again) exchanging messages
+//! with Bob over two relay nodes on loopback, and is killed with SIGKILL at random points and
+//! restarted, repeatedly. Afterwards nothing is lost, nothing is duplicated, and the session
+//! still works both ways.
+//!
+//! The default run exchanges `DEFAULT_MESSAGES` messages each way with `KILLS` kills, to stay
+//! well inside CI's time; `KAIWA_CRASH_MESSAGES=5000` runs the full count.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use kaiwa::{ChatId, Client, Direction, Environment, Event, Profile};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::{Rng as _, SeedableRng};
+
+use crate::relay::{address, config, connect, node, texts};
+
+const DEFAULT_MESSAGES: usize = 200;
+const KILLS: usize = 5;
+const CHILD: &str = "KAIWA_CRASH_CHILD_DIR";
+const PARENT_ADDRESS: &str = "KAIWA_CRASH_PARENT";
+const BOB_CODE: &str = "KAIWA_CRASH_BOB";
+const COUNT: &str = "KAIWA_CRASH_MESSAGES";
+
+fn count() -> usize {
+    std::env::var(COUNT).ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MESSAGES)
+}
+
+/// The index of a text `prefix-{i}`.
+fn index(text: &str, prefix: &str) -> Option<usize> {
+    text.strip_prefix(prefix)?.strip_prefix('-')?.parse().ok()
+}
+
+/// Alice: send `a-{i}` from where the history says she stopped, until all are sent and all
+/// of Bob's echoes have arrived.
+async fn alice(dir: String, parent: String, bob_code: String, n: usize) {
+    let relay = node(false).await;
+    connect(&relay, parent.parse().unwrap()).await;
+    let profile = Profile::open_dir(&dir).unwrap();
+    let environment = Environment::system().unwrap();
+    let client = if profile.has_account().unwrap() {
+        Client::open(profile, relay, config(), environment).await.unwrap()
+    } else {
+        Client::create(profile, relay, config(), environment).await.unwrap()
+    };
+    let bob = client.add_contact(&bob_code, "bob").await.unwrap();
+    let sent = texts(&client, bob).await;
+    let next = sent
+        .iter()
+        .filter(|(d, _)| *d == Direction::Outbound)
+        .filter_map(|(_, t)| index(t, "a"))
+        .max()
+        .map_or(0, |i| i + 1);
+    for i in next..n {
+        client.send_text(&ChatId::Direct(bob), &format!("a-{i}")).await.unwrap();
+    }
+    loop {
+        let received = client.chats().await.unwrap().first().map_or(0, |c| c.messages);
+        if received >= u64::try_from(2 * n).unwrap() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    client.flush().await.unwrap();
+    client.shutdown().await;
+}
+
+fn spawn_alice(dir: &std::path::Path, parent: &str, bob_code: &str, n: usize) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["crash::alice_survives_sigkill", "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, dir)
+        .env(PARENT_ADDRESS, parent)
+        .env(BOB_CODE, bob_code)
+        .env(COUNT, n.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alice_survives_sigkill() {
+    if let Ok(dir) = std::env::var(CHILD) {
+        let parent = std::env::var(PARENT_ADDRESS).unwrap();
+        let code = std::env::var(BOB_CODE).unwrap();
+        alice(dir, parent, code, count()).await;
+        return;
+    }
+    let n = count();
+    let relay = node(true).await;
+    let parent = address(&relay).await.to_string();
+    let bob_dir = tempfile::tempdir().unwrap();
+    let alice_dir = tempfile::tempdir().unwrap();
+    let bob = Client::create(
+        Profile::open_dir(bob_dir.path()).unwrap(),
+        std::sync::Arc::clone(&relay),
+        config(),
+        Environment::system().unwrap(),
+    )
+    .await
+    .unwrap();
+    let bob_code = bob.contact_code().await.unwrap();
+
+    // Bob answers every `a-i` with `b-i`.
+    let echo = bob.clone();
+    let mut events = bob.events();
+    let echoes = tokio::spawn(async move {
+        while let Some(event) = events.next().await {
+            if let Event::Message(m) = event
+                && let kaiwa::Content::Text { text, .. } = &m.content
+                && let Some(i) = index(text, "a")
+            {
+                echo.send_text(&m.chat, &format!("b-{i}")).await.unwrap();
+            }
+        }
+    });
+
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    for _ in 0..KILLS {
+        let mut child = spawn_alice(alice_dir.path(), &parent, &bob_code, n);
+        let lifetime = 1_500 + u64::from(rng.next_u32() % 2_500);
+        tokio::time::sleep(Duration::from_millis(lifetime)).await;
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    }
+    let mut child = spawn_alice(alice_dir.path(), &parent, &bob_code, n);
+    let finished = tokio::time::timeout(Duration::from_secs(120), async {
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    let status = match finished {
+        Ok(status) => status,
+        Err(_) => {
+            child.kill().unwrap();
+            panic!("Alice did not finish");
+        }
+    };
+    assert!(status.success(), "Alice's last run failed");
+
+    // Open Alice's profile here and check both histories: each message exactly once.
+    let alice_relay = node(false).await;
+    connect(&alice_relay, parent.parse().unwrap()).await;
+    let alice = Client::open(
+        Profile::open_dir(alice_dir.path()).unwrap(),
+        alice_relay,
+        config(),
+        Environment::system().unwrap(),
+    )
+    .await
+    .unwrap();
+    let tally = |texts: Vec<(Direction, String)>, direction, prefix| {
+        let mut seen = BTreeMap::new();
+        for (d, t) in texts {
+            if d == direction && let Some(i) = index(&t, prefix) {
+                *seen.entry(i).or_insert(0usize) += 1;
+            }
+        }
+        seen
+    };
+    let every_once: BTreeMap<usize, usize> = (0..n).map(|i| (i, 1)).collect();
+    let alice_history = texts(&alice, bob.public_id()).await;
+    assert_eq!(tally(alice_history.clone(), Direction::Outbound, "a"), every_once);
+    assert_eq!(tally(alice_history, Direction::Inbound, "b"), every_once);
+    let bob_history = texts(&bob, alice.public_id()).await;
+    assert_eq!(tally(bob_history.clone(), Direction::Inbound, "a"), every_once);
+    assert_eq!(tally(bob_history, Direction::Outbound, "b"), every_once);
+
+    // The session is in sync: one more message each way decrypts.
+    let mut alice_events = alice.events();
+    echoes.abort();
+    let mut bob_events = bob.events();
+    bob.send_text(&ChatId::Direct(alice.public_id()), "last from bob").await.unwrap();
+    let got = crate::support::wait_for(&mut alice_events, crate::support::text).await;
+    assert_eq!(got.1, "last from bob");
+    alice.send_text(&ChatId::Direct(bob.public_id()), "last from alice").await.unwrap();
+    let got = crate::support::wait_for(&mut bob_events, |e| {
+        crate::support::text(e).filter(|(_, t)| t == "last from alice")
+    })
+    .await;
+    assert_eq!(got.1, "last from alice");
+    alice.shutdown().await;
+    bob.shutdown().await;
+}
