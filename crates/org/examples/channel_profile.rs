@@ -13,7 +13,9 @@
 //!
 //! Modes: `decrypt` (kaiwa decrypt+verify), `encrypt` (kaiwa encrypt+sign), `verify` (a bare
 //! `verify_strict` of the same signed length through kaiwa-crypto), `megolm-decrypt`,
-//! `megolm-encrypt` (vodozemac, the anchor). Divide the totals by `N` = 200. Mode `catch-up`
+//! `megolm-encrypt` (vodozemac, the anchor), `reorder` (kaiwa decrypt+verify of the same
+//! messages delivered in reverse order in blocks of 100: one jump, then 99 cached skipped keys
+//! per block). Divide the totals by `N` = 200. Mode `catch-up`
 //! decrypts one message after a 100,000-message gap (once, not divided); `rekey <members>`
 //! re-keys an organization of that size once, and `x25519 <members>` runs the floor of that,
 //! one X25519 per member.
@@ -313,6 +315,16 @@ fn main() {
                 .collect();
             region_decrypt(&mut s.receiver, &messages);
         }
+        "reorder" => {
+            let mut s = setup(&mut r);
+            let mut messages: Vec<Vec<u8>> = (0..N)
+                .map(|_| s.sender.encrypt(&s.channel, &s.identity, &PLAINTEXT, &mut r).unwrap())
+                .collect();
+            for block in messages.chunks_mut(100) {
+                block.reverse();
+            }
+            region_decrypt(&mut s.receiver, &messages);
+        }
         "encrypt" => {
             let mut s = setup(&mut r);
             region_encrypt(&mut s, &mut r);
@@ -349,7 +361,7 @@ fn main() {
         "time" => time(std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(50)),
         other => {
             eprintln!(
-                "unknown mode {other}: decrypt | encrypt | verify | megolm-decrypt | megolm-encrypt \
+                "unknown mode {other}: decrypt | reorder | encrypt | verify | megolm-decrypt | megolm-encrypt \
                  | catch-up | rekey [members] | x25519 [members] | time [rounds] | time-catch-up [rounds]"
             );
             std::process::exit(2);
