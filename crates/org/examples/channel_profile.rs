@@ -15,7 +15,8 @@
 //! `verify_strict` of the same signed length through kaiwa-crypto), `megolm-decrypt`,
 //! `megolm-encrypt` (vodozemac, the anchor), `reorder` (kaiwa decrypt+verify of the same
 //! messages delivered in reverse order in blocks of 100: one jump, then 99 cached skipped keys
-//! per block). Divide the totals by `N` = 200. Mode `catch-up`
+//! per block), `lossy` (the skipped-key cache filled to its bound by 21 jumps of 100, then `N`
+//! of the oldest skipped messages arrive). Divide the totals by `N` = 200. Mode `catch-up`
 //! decrypts one message after a 100,000-message gap (once, not divided); `rekey <members>`
 //! re-keys an organization of that size once, and `x25519 <members>` runs the floor of that,
 //! one X25519 per member.
@@ -325,6 +326,19 @@ fn main() {
             }
             region_decrypt(&mut s.receiver, &messages);
         }
+        "lossy" => {
+            let mut s = setup(&mut r);
+            let messages: Vec<Vec<u8>> = (0..2_100)
+                .map(|_| s.sender.encrypt(&s.channel, &s.identity, &PLAINTEXT, &mut r).unwrap())
+                .collect();
+            // Index i is messages[i - 1]; every 100th arrives, the rest are skipped and cached.
+            for m in messages.iter().skip(99).step_by(100) {
+                s.receiver.decrypt(m).unwrap();
+            }
+            let late: Vec<Vec<u8>> =
+                (100..).filter(|i| i % 100 != 0).take(N).map(|i| messages[i - 1].clone()).collect();
+            region_decrypt(&mut s.receiver, &late);
+        }
         "encrypt" => {
             let mut s = setup(&mut r);
             region_encrypt(&mut s, &mut r);
@@ -361,7 +375,7 @@ fn main() {
         "time" => time(std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(50)),
         other => {
             eprintln!(
-                "unknown mode {other}: decrypt | reorder | encrypt | verify | megolm-decrypt | megolm-encrypt \
+                "unknown mode {other}: decrypt | reorder | lossy | encrypt | verify | megolm-decrypt | megolm-encrypt \
                  | catch-up | rekey [members] | x25519 [members] | time [rounds] | time-catch-up [rounds]"
             );
             std::process::exit(2);

@@ -18,7 +18,7 @@
 
 #![deny(clippy::arithmetic_side_effects)]
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 use kaiwa_crypto::{SymmetricKey, hkdf_sha256_keys};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -104,7 +104,7 @@ impl EpochState {
 /// The field order is the derived comparison order: the index first, so that a comparison in
 /// the skipped-key map (up to 2,000 entries, mostly of one chain after a jump) usually ends
 /// after four bytes instead of three equal 32-byte ids. Only lookups depend on this order; the
-/// eviction and persistence order is `KeyRing::skipped_order`.
+/// eviction and persistence order is the insertion order kept by [`SkippedKeys`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct SkippedId {
     pub(crate) index: u32,
@@ -114,12 +114,91 @@ pub(crate) struct SkippedId {
     pub(crate) key_group: GroupId,
 }
 
+/// The bounded cache of skipped message keys: found by id, evicted and persisted oldest first.
+///
+/// Each key carries its insertion sequence number, and `order` maps sequence numbers back to
+/// ids, so a lookup, a removal and an eviction each cost O(log n). (An insertion-order queue
+/// scanned on every removal cost about 130,000 instructions per late message once the cache
+/// was full: a third of a signature verification.)
+#[derive(Debug, Default)]
+pub(crate) struct SkippedKeys {
+    keys: BTreeMap<SkippedId, (u64, SymmetricKey)>,
+    order: BTreeMap<u64, SkippedId>,
+    next: u64,
+}
+
+impl SkippedKeys {
+    /// Keys held.
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The key of `id`, if held.
+    pub(crate) fn get(&self, id: &SkippedId) -> Option<&SymmetricKey> {
+        self.keys.get(id).map(|(_, key)| key)
+    }
+
+    /// Adds a key as the newest (a key already held keeps its place and gets the new value),
+    /// then evicts the oldest beyond `MAX_SKIPPED_CHANNEL_KEYS`.
+    pub(crate) fn insert(&mut self, id: SkippedId, key: SymmetricKey) {
+        if let Some((_, held)) = self.keys.get_mut(&id) {
+            *held = key;
+            return;
+        }
+        let seq = self.next_seq();
+        self.keys.insert(id, (seq, key));
+        self.order.insert(seq, id);
+        while self.keys.len() > MAX_SKIPPED_CHANNEL_KEYS {
+            let Some((_, oldest)) = self.order.pop_first() else { break };
+            self.keys.remove(&oldest);
+        }
+    }
+
+    /// Removes and returns the key of `id`.
+    pub(crate) fn take(&mut self, id: &SkippedId) -> Option<SymmetricKey> {
+        let (seq, key) = self.keys.remove(id)?;
+        self.order.remove(&seq);
+        Some(key)
+    }
+
+    /// Keeps only the keys whose id satisfies `keep`.
+    pub(crate) fn retain(&mut self, keep: impl Fn(&SkippedId) -> bool) {
+        self.keys.retain(|id, _| keep(id));
+        self.order.retain(|_, id| keep(id));
+    }
+
+    /// Every key, oldest first (the persisted order).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&SkippedId, &SymmetricKey)> {
+        self.order.values().filter_map(|id| self.keys.get(id).map(|(_, key)| (id, key)))
+    }
+
+    /// The next sequence number. 2^64 insertions do not happen, but if the counter ever
+    /// reached its end the held keys are renumbered from 0 in their order.
+    fn next_seq(&mut self) -> u64 {
+        if self.next == u64::MAX {
+            let ids: Vec<SkippedId> = self.order.values().copied().collect();
+            self.order.clear();
+            self.next = 0;
+            for id in ids {
+                let seq = self.next;
+                if let Some((held, _)) = self.keys.get_mut(&id) {
+                    *held = seq;
+                }
+                self.order.insert(seq, id);
+                self.next = seq.saturating_add(1);
+            }
+        }
+        let seq = self.next;
+        self.next = seq.saturating_add(1);
+        seq
+    }
+}
+
 /// All epochs of all key groups of one organization, as one member holds them.
 #[derive(Debug, Default)]
 pub(crate) struct KeyRing {
     pub(crate) groups: BTreeMap<GroupId, BTreeMap<Epoch, EpochState>>,
-    pub(crate) skipped: BTreeMap<SkippedId, SymmetricKey>,
-    pub(crate) skipped_order: VecDeque<SkippedId>,
+    pub(crate) skipped: SkippedKeys,
 }
 
 impl KeyRing {
@@ -146,36 +225,26 @@ impl KeyRing {
         epochs.insert(epoch, state);
         while epochs.len() > MAX_PAST_EPOCHS.saturating_add(1) {
             let Some((old, _)) = epochs.pop_first() else { break };
-            self.skipped.retain(|id, _| !(id.key_group == group && id.epoch == old));
-            self.skipped_order.retain(|id| !(id.key_group == group && id.epoch == old));
+            self.skipped.retain(|id| !(id.key_group == group && id.epoch == old));
         }
     }
 
     /// Adds skipped keys, evicting the oldest beyond `MAX_SKIPPED_CHANNEL_KEYS`.
     pub(crate) fn add_skipped(&mut self, keys: Vec<(SkippedId, SymmetricKey)>) {
         for (id, key) in keys {
-            if self.skipped.insert(id, key).is_none() {
-                self.skipped_order.push_back(id);
-            }
-            while self.skipped.len() > MAX_SKIPPED_CHANNEL_KEYS {
-                let Some(old) = self.skipped_order.pop_front() else { break };
-                self.skipped.remove(&old);
-            }
+            self.skipped.insert(id, key);
         }
     }
 
     /// Removes and returns a skipped key.
     pub(crate) fn take_skipped(&mut self, id: &SkippedId) -> Option<SymmetricKey> {
-        let key = self.skipped.remove(id)?;
-        self.skipped_order.retain(|o| o != id);
-        Some(key)
+        self.skipped.take(id)
     }
 
     /// Drops everything of key groups that no longer exist (a channel deleted or opened to all).
     pub(crate) fn retain_groups(&mut self, keep: impl Fn(&GroupId) -> bool) {
         self.groups.retain(|g, _| keep(g));
-        self.skipped.retain(|id, _| keep(&id.key_group));
-        self.skipped_order.retain(|id| keep(&id.key_group));
+        self.skipped.retain(|id| keep(&id.key_group));
     }
 }
 
@@ -200,6 +269,65 @@ mod tests {
             &[1u8; 32],
         ]);
         assert_ne!(key.key_id(&g1, Epoch(1)).as_bytes(), raw.as_bytes());
+    }
+
+    fn skipped_id(index: u32) -> SkippedId {
+        SkippedId {
+            index,
+            epoch: Epoch(1),
+            sender: MemberId::from_slice("sender", &[3; 32]).unwrap(),
+            channel_group: GroupId::from_slice(&[2; 32]).unwrap(),
+            key_group: GroupId::from_slice(&[1; 32]).unwrap(),
+        }
+    }
+
+    fn key(byte: u8) -> SymmetricKey {
+        SymmetricKey::from_secret_bytes(&mut [byte; 32])
+    }
+
+    fn indices(skipped: &SkippedKeys) -> Vec<u32> {
+        skipped.iter().map(|(id, _)| id.index).collect()
+    }
+
+    #[test]
+    fn skipped_keys_evict_and_persist_oldest_first() {
+        let mut skipped = SkippedKeys::default();
+        let total = u32::try_from(MAX_SKIPPED_CHANNEL_KEYS).unwrap() + 5;
+        // Inserted in descending index order: the insertion order is not the id order.
+        for index in (1..=total).rev() {
+            skipped.insert(skipped_id(index), key(1));
+        }
+        assert_eq!(skipped.len(), MAX_SKIPPED_CHANNEL_KEYS);
+        let expected: Vec<u32> = (1..=total - 5).rev().collect();
+        assert_eq!(indices(&skipped), expected, "the five oldest (highest) were evicted");
+        assert!(skipped.get(&skipped_id(total)).is_none());
+        // Taking a key removes it from the order too; re-inserting a held key keeps its place.
+        assert_eq!(skipped.take(&skipped_id(100)), Some(key(1)));
+        assert_eq!(skipped.take(&skipped_id(100)), None);
+        skipped.insert(skipped_id(total - 5), key(2));
+        assert_eq!(skipped.get(&skipped_id(total - 5)), Some(&key(2)));
+        assert_eq!(indices(&skipped).first(), Some(&(total - 5)));
+        assert_eq!(skipped.len(), MAX_SKIPPED_CHANNEL_KEYS - 1);
+        assert_eq!(skipped.order.len(), skipped.keys.len());
+        skipped.retain(|id| id.index % 2 == 0);
+        assert!(indices(&skipped).iter().all(|i| i % 2 == 0));
+        assert_eq!(skipped.order.len(), skipped.keys.len());
+    }
+
+    #[test]
+    fn skipped_key_sequence_numbers_renumber_at_their_end() {
+        let mut skipped = SkippedKeys { next: u64::MAX - 2, ..SkippedKeys::default() };
+        for index in [5, 3, 9, 1] {
+            skipped.insert(skipped_id(index), key(1));
+        }
+        // 5 and 3 took the last two numbers; 9 found the counter at its end: renumbered.
+        assert_eq!(indices(&skipped), vec![5, 3, 9, 1]);
+        assert_eq!(skipped.order.keys().copied().collect::<Vec<_>>(), vec![0, 1, 2, 3]);
+        for (seq, id) in &skipped.order {
+            assert_eq!(skipped.keys[id].0, *seq);
+        }
+        assert_eq!(skipped.take(&skipped_id(3)), Some(key(1)));
+        assert_eq!(indices(&skipped), vec![5, 9, 1]);
     }
 
     #[test]

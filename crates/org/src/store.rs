@@ -347,17 +347,15 @@ impl OrganizationView {
         }
         let skipped = self
             .ring
-            .skipped_order
+            .skipped
             .iter()
-            .filter_map(|id| {
-                self.ring.skipped.get(id).map(|key| SkippedKeyRecord {
-                    key_group: id.key_group.as_bytes().to_vec(),
-                    epoch: id.epoch.0,
-                    channel_group: id.channel_group.as_bytes().to_vec(),
-                    sender: id.sender.as_bytes().to_vec(),
-                    index: id.index,
-                    key: key.expose_secret().to_vec(),
-                })
+            .map(|(id, key)| SkippedKeyRecord {
+                key_group: id.key_group.as_bytes().to_vec(),
+                epoch: id.epoch.0,
+                channel_group: id.channel_group.as_bytes().to_vec(),
+                sender: id.sender.as_bytes().to_vec(),
+                index: id.index,
+                key: key.expose_secret().to_vec(),
             })
             .collect();
         let record = record::OrganizationViewRecord {
