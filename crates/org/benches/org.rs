@@ -1,6 +1,7 @@
 //! kaiwa-org benchmarks, with vodozemac's Megolm measured in the same run as the anchor.
 //!
-//! - channel encrypt+sign and decrypt+verify of 200 B (kaiwa vs Megolm v1);
+//! - channel encrypt+sign and decrypt+verify of 200 B (kaiwa vs Megolm v1), with a bare
+//!   `verify_strict` of the same signed length as the floor both decrypts share;
 //! - catch-up after a 100,000-message gap (kaiwa live decrypt, kaiwa history decrypt, Megolm);
 //! - re-key at 100 / 1,000 / 10,000 members vs the N × X25519 floor (measured here too);
 //! - description encode+sign and verify+decode at 10,000 members.
@@ -13,7 +14,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
-use kaiwa_crypto::{DhKeyPair, IdentityKeyPair};
+use kaiwa_crypto::{DhKeyPair, IdentityKeyPair, SignatureContext};
 use kaiwa_org::{
     Access, Actor, Channel, ChannelId, MemberId, MemberKeys, OrgConfig, Organization,
     OrganizationView, OrganizationViewRecord, SignedDescription,
@@ -24,6 +25,9 @@ use vodozemac::megolm::{GroupSession, InboundGroupSession, MegolmMessage, Sessio
 
 const NOW: u64 = 1_700_000_000_000;
 const PLAINTEXT: [u8; 200] = [0x61; 200];
+/// The length of the string a 200 B channel message's signature covers (channel.rs).
+const SIGNED_LEN: usize = 32 + 32 + 4 + 32 + 4 + 12 + 200 + 16;
+const FLOOR_CONTEXT: SignatureContext = SignatureContext::new(b"kaiwa/org/bench-floor/v1");
 
 struct Person {
     id: IdentityKeyPair,
@@ -106,6 +110,24 @@ fn channel_messages(c: &mut Criterion) {
             let start = Instant::now();
             for m in &messages {
                 black_box(receiver.decrypt(m).unwrap());
+            }
+            start.elapsed()
+        })
+    });
+    let floor_key = IdentityKeyPair::generate(&mut r);
+    let floor_public = floor_key.public_key();
+    group.bench_function("verify_strict_floor", |b| {
+        b.iter_custom(|iters| {
+            let signed: Vec<_> = (0..iters)
+                .map(|i| {
+                    let message = vec![(i % 251) as u8; SIGNED_LEN];
+                    let signature = floor_key.sign(&FLOOR_CONTEXT, &message);
+                    (message, signature)
+                })
+                .collect();
+            let start = Instant::now();
+            for (message, signature) in &signed {
+                floor_public.verify(&FLOOR_CONTEXT, black_box(message), signature).unwrap();
             }
             start.elapsed()
         })
