@@ -66,7 +66,12 @@ async fn alice(dir: String, parent: String, bob_code: String, n: usize) {
     client.shutdown().await;
 }
 
-fn spawn_alice(dir: &std::path::Path, parent: &str, bob_code: &str, n: usize) -> std::process::Child {
+fn spawn_alice(
+    dir: &std::path::Path,
+    parent: &str,
+    bob_code: &str,
+    n: usize,
+) -> std::process::Child {
     Command::new(std::env::current_exe().unwrap())
         .args(["crash::alice_survives_sigkill", "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD, dir)
@@ -157,7 +162,9 @@ async fn alice_survives_sigkill() {
     let tally = |texts: Vec<(Direction, String)>, direction, prefix| {
         let mut seen = BTreeMap::new();
         for (d, t) in texts {
-            if d == direction && let Some(i) = index(&t, prefix) {
+            if d == direction
+                && let Some(i) = index(&t, prefix)
+            {
                 *seen.entry(i).or_insert(0usize) += 1;
             }
         }

@@ -50,7 +50,10 @@ pub(crate) async fn connect(from: &RelayNode, to: Multiaddr) {
 }
 
 /// Every message text of a chat, oldest first, with its direction.
-pub(crate) async fn texts(client: &kaiwa::Client, peer: PublicId) -> Vec<(kaiwa::Direction, String)> {
+pub(crate) async fn texts(
+    client: &kaiwa::Client,
+    peer: PublicId,
+) -> Vec<(kaiwa::Direction, String)> {
     let chat = kaiwa::ChatId::Direct(peer);
     let mut all = Vec::new();
     let mut before = None;
