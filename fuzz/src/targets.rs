@@ -3,6 +3,10 @@
 use crate::convergence::group_convergence;
 use crate::crypto::{crypto_decode, crypto_open};
 use crate::group::{group_event, group_message, group_receive, group_record};
+use crate::org::{org_record, org_request, org_signed, org_view};
+use crate::session::{
+    session_bundle, session_contact_code, session_envelope, session_receive, session_record,
+};
 use crate::transport::{
     transport_message, transport_store_request, transport_store_response, transport_topics,
 };
@@ -26,6 +30,15 @@ pub const TARGETS: &[Target] = &[
     Target { name: "group_message", run: group_message },
     Target { name: "group_receive", run: group_receive },
     Target { name: "group_record", run: group_record },
+    Target { name: "org_record", run: org_record },
+    Target { name: "org_request", run: org_request },
+    Target { name: "org_signed", run: org_signed },
+    Target { name: "org_view", run: org_view },
+    Target { name: "session_bundle", run: session_bundle },
+    Target { name: "session_contact_code", run: session_contact_code },
+    Target { name: "session_envelope", run: session_envelope },
+    Target { name: "session_receive", run: session_receive },
+    Target { name: "session_record", run: session_record },
     Target { name: "transport_message", run: transport_message },
     Target { name: "transport_store_request", run: transport_store_request },
     Target { name: "transport_store_response", run: transport_store_response },

@@ -10,6 +10,7 @@ mod it {
     mod decoders;
     mod descriptions;
     mod flows;
+    mod fuzz_corpus;
     mod security;
     mod store;
     mod vectors;
