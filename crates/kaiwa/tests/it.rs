@@ -20,3 +20,6 @@ mod relay;
 
 #[path = "it/crash.rs"]
 mod crash;
+
+#[path = "it/over_relay.rs"]
+mod over_relay;

@@ -20,6 +20,11 @@ async fn a_group_of_three_with_a_removal() {
     let alice = create(&network, dirs[0].path(), 31).await;
     let bob = create(&network, dirs[1].path(), 32).await;
     let carol = create(&network, dirs[2].path(), 33).await;
+    scenario(alice, bob, carol).await;
+}
+
+/// The group scenario, on whatever network the clients share.
+pub(crate) async fn scenario(alice: kaiwa::Client, bob: kaiwa::Client, carol: kaiwa::Client) {
     let (mut bob_events, mut carol_events) = (bob.events(), carol.events());
     let mut alice_events = alice.events();
     // Alice knows Bob by his code and Carol only by her id (bundle fetched from Store).

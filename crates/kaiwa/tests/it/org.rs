@@ -11,6 +11,11 @@ async fn an_organization_with_open_and_moderated_entry_and_a_ban() {
     let alice = create(&network, dirs[0].path(), 41).await;
     let bob = create(&network, dirs[1].path(), 42).await;
     let carol = create(&network, dirs[2].path(), 43).await;
+    scenario(alice, bob, carol).await;
+}
+
+/// The organization scenario, on whatever network the clients share.
+pub(crate) async fn scenario(alice: kaiwa::Client, bob: kaiwa::Client, carol: kaiwa::Client) {
     let mut alice_events = alice.events();
     let (mut bob_events, mut carol_events) = (bob.events(), carol.events());
 
