@@ -1,0 +1,206 @@
+//! End-to-end 1:1 throughput and latency through the facade, two relay nodes on loopback and
+//! SQLite (file databases, `Durability::Full`), against the bare session decrypt rate in the
+//! same run (kaiwa-session's `SessionManager::receive` on an in-memory store: the protocol
+//! work the facade does per received message, without I/O).
+//!
+//! | bench | what one iteration does |
+//! | --- | --- |
+//! | `bare_decrypt` | `SessionManager::receive` of one in-order message |
+//! | `e2e_burst_100` | Alice sends 100 texts (one commit + publish each); Bob receives all 100 (batched commits) |
+//! | `e2e_latency` | Alice sends one text; Bob's client reports it |
+//!
+//! The ratio printed at the end is (messages/s end to end) / (bare decrypts/s).
+//! Run briefly: `cargo bench -p kaiwa -- --warm-up-time 1 --measurement-time 3`.
+
+#![allow(missing_docs, reason = "bench binary")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "bench set-up")]
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use kaiwa::relay::{RelayConfig, RelayNode, Retention};
+use kaiwa::transport::{Autosharding, ClusterId, PubsubTopic, ShardIndex};
+use kaiwa::{ChatId, Client, ClientConfig, Environment, Event, Events, Profile};
+use kaiwa_session::{
+    Account, InMemorySessionStore, InstallationId, SessionConfig, SessionManager, Timestamp,
+};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use tokio::runtime::Runtime;
+
+const BURST: u64 = 100;
+const CLUSTER: u16 = 43;
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_millis(1_700_000_000_000)
+}
+
+fn bare_decrypt(c: &mut Criterion) -> f64 {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let config = SessionConfig::default();
+    let mut alice = SessionManager::new(
+        Account::generate(InstallationId::new("alice").unwrap(), &mut rng, now()),
+        config,
+        now(),
+    );
+    let mut bob = SessionManager::new(
+        Account::generate(InstallationId::new("bob").unwrap(), &mut rng, now()),
+        config,
+        now(),
+    );
+    let (mut alice_store, mut bob_store) =
+        (InMemorySessionStore::new(), InMemorySessionStore::new());
+    alice.process_bundle(&mut alice_store, bob.bundle()).unwrap();
+    let bob_id = bob.account().identity_key();
+    // The first message sets the session up; the measured ones ride its chain.
+    let first = alice.encrypt(&mut alice_store, &bob_id, b"hello", &mut rng, now()).unwrap();
+    bob.receive(&mut bob_store, first.as_bytes(), &mut rng, now()).unwrap();
+    let mut per_message = Duration::ZERO;
+    c.bench_function("bare_decrypt", |bench| {
+        bench.iter_custom(|iters| {
+            let messages: Vec<_> = (0..iters)
+                .map(|_| {
+                    alice.encrypt(&mut alice_store, &bob_id, &[0x42; 200], &mut rng, now()).unwrap()
+                })
+                .collect();
+            let start = Instant::now();
+            for message in &messages {
+                black_box(
+                    bob.receive(&mut bob_store, message.as_bytes(), &mut rng, now()).unwrap(),
+                );
+            }
+            let elapsed = start.elapsed();
+            per_message = elapsed / u32::try_from(iters.max(1)).unwrap_or(u32::MAX);
+            elapsed
+        });
+    });
+    1.0 / per_message.as_secs_f64().max(1e-12)
+}
+
+struct Pair {
+    alice: Client,
+    _bob: Client,
+    bob_events: Events,
+    chat: ChatId,
+    _nodes: (Arc<RelayNode>, Arc<RelayNode>),
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+async fn node(store: bool) -> Arc<RelayNode> {
+    let config = RelayConfig::builder(ClusterId::new(CLUSTER), [ShardIndex::ZERO])
+        .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+        .store_server(store)
+        .retention(Retention::new(1_000_000, Duration::from_secs(3_600)))
+        .build()
+        .unwrap();
+    Arc::new(RelayNode::start(config).await.unwrap())
+}
+
+async fn pair() -> Pair {
+    let (a, b) = (node(false).await, node(true).await);
+    a.dial(b.local_addrs().await[0].clone()).await.unwrap();
+    let pubsub = PubsubTopic::static_shard(ClusterId::new(CLUSTER), ShardIndex::ZERO);
+    assert!(a.wait_for_relay_peers(&pubsub, 1, Duration::from_secs(10)).await);
+    let config = ClientConfig::builder()
+        .sharding(Autosharding::new(ClusterId::new(CLUSTER), 1).unwrap())
+        .build();
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let alice = Client::create(
+        Profile::open_dir(dirs.0.path()).unwrap(),
+        Arc::clone(&a),
+        config.clone(),
+        Environment::system().unwrap(),
+    )
+    .await
+    .unwrap();
+    let bob = Client::create(
+        Profile::open_dir(dirs.1.path()).unwrap(),
+        Arc::clone(&b),
+        config,
+        Environment::system().unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut bob_events = bob.events();
+    let bob_id = alice.add_contact(&bob.contact_code().await.unwrap(), "bob").await.unwrap();
+    let chat = ChatId::Direct(bob_id);
+    alice.send_text(&chat, "warm-up").await.unwrap();
+    receive(&mut bob_events, 1).await;
+    Pair { alice, _bob: bob, bob_events, chat, _nodes: (a, b), _dirs: dirs }
+}
+
+async fn receive(events: &mut Events, count: u64) {
+    let mut seen = 0;
+    while seen < count {
+        match tokio::time::timeout(Duration::from_secs(30), events.next()).await {
+            Ok(Some(Event::Message(_))) => seen += 1,
+            Ok(Some(_)) => {}
+            _ => panic!("messages stopped arriving"),
+        }
+    }
+}
+
+fn end_to_end(c: &mut Criterion, bare_rate: f64) {
+    let runtime = runtime();
+    let mut pair = runtime.block_on(pair());
+    let mut per_message = Duration::ZERO;
+    let mut group = c.benchmark_group("e2e");
+    group.sample_size(10);
+    group.bench_function("burst_100", |bench| {
+        bench.iter_custom(|iters| {
+            runtime.block_on(async {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let start = Instant::now();
+                    for i in 0..BURST {
+                        pair.alice.send_text(&pair.chat, &format!("m{i}")).await.unwrap();
+                    }
+                    receive(&mut pair.bob_events, BURST).await;
+                    total += start.elapsed();
+                }
+                per_message = total / u32::try_from(iters * BURST).unwrap_or(u32::MAX);
+                total
+            })
+        });
+    });
+    let mut latencies = Vec::new();
+    group.bench_function("latency", |bench| {
+        bench.iter_custom(|iters| {
+            runtime.block_on(async {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let start = Instant::now();
+                    pair.alice.send_text(&pair.chat, "ping").await.unwrap();
+                    receive(&mut pair.bob_events, 1).await;
+                    let one = start.elapsed();
+                    latencies.push(one);
+                    total += one;
+                }
+                total
+            })
+        });
+    });
+    group.finish();
+    let e2e_rate = 1.0 / per_message.as_secs_f64().max(1e-12);
+    latencies.sort_unstable();
+    let median = latencies.get(latencies.len() / 2).copied().unwrap_or_default();
+    println!(
+        "end to end: {e2e_rate:.0} messages/s, median latency {median:?}; bare decrypt: {bare_rate:.0} messages/s; ratio {:.3}",
+        e2e_rate / bare_rate
+    );
+    runtime.block_on(pair.alice.shutdown());
+}
+
+fn benches(c: &mut Criterion) {
+    let bare = bare_decrypt(c);
+    end_to_end(c, bare);
+}
+
+criterion_group!(e2e, benches);
+criterion_main!(e2e);
