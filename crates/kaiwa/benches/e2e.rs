@@ -13,7 +13,13 @@
 //! Run briefly: `cargo bench -p kaiwa -- --warm-up-time 1 --measurement-time 3`.
 
 #![allow(missing_docs, reason = "bench binary")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "bench set-up")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "bench set-up"
+)]
 
 use std::hint::black_box;
 use std::sync::Arc;
