@@ -59,3 +59,48 @@ async fn a_contact_code_starts_a_conversation_both_ways() {
     alice.shutdown().await;
     bob.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_operations_change_nothing() {
+    let network = network(5);
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let alice = create(&network, dirs.0.path(), 51).await;
+    let stranger = create(&network, dirs.1.path(), 52).await;
+    let before = (alice.chats().await.unwrap(), alice.contacts().await.unwrap());
+
+    // Not a contact: refused before anything is encrypted or stored.
+    let to_stranger = ChatId::Direct(stranger.public_id());
+    assert!(matches!(alice.send_text(&to_stranger, "hi").await, Err(kaiwa::Error::UnknownContact)));
+    // Too long: refused by the content checks.
+    let bob_id = alice.add_contact(&stranger.contact_code().await.unwrap(), "s").await.unwrap();
+    let contacts = alice.contacts().await.unwrap();
+    let long = "x".repeat(kaiwa::limits::MAX_TEXT_CHARS + 1);
+    assert!(matches!(
+        alice.send_text(&ChatId::Direct(bob_id), &long).await,
+        Err(kaiwa::Error::TooLong { field: "text", .. })
+    ));
+    assert_eq!(alice.chats().await.unwrap(), before.0);
+    assert_eq!(alice.contacts().await.unwrap(), contacts);
+    assert_eq!(before.1.len() + 1, contacts.len());
+
+    // An organization action kaiwa-org refuses (a second channel with the same id) rolls back:
+    // the organization is exactly as it was.
+    let org = alice.create_org("club", kaiwa::Access::NoMembership).await.unwrap();
+    alice.create_channel(&org, "general", "General").await.unwrap();
+    let org_before = alice.org(&org).await.unwrap();
+    assert!(matches!(
+        alice.create_channel(&org, "general", "Again").await,
+        Err(kaiwa::Error::Org(_))
+    ));
+    assert_eq!(alice.org(&org).await.unwrap(), org_before);
+    // A group we do not have.
+    let group = kaiwa::GroupId::parse(&format!(
+        "{}-{}",
+        &alice.public_id().to_string()[2..],
+        "0b5e4a86-2b1c-4c3e-9f6d-1a2b3c4d5e6f"
+    ))
+    .unwrap();
+    assert!(matches!(alice.rename_group(&group, "x").await, Err(kaiwa::Error::UnknownGroup)));
+    alice.shutdown().await;
+    stranger.shutdown().await;
+}
