@@ -87,6 +87,12 @@ pub(crate) enum CliError {
         /// What went wrong.
         what: &'static str,
     },
+    /// The demo could not set its peers up.
+    #[error("demo setup failed: {what}")]
+    DemoSetup {
+        /// What did not happen.
+        what: &'static str,
+    },
     /// A demo check failed (the failed checks are listed above the error).
     #[error("{failed} of {total} demo checks failed")]
     DemoFailed {

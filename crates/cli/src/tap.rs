@@ -8,7 +8,8 @@
 //! Holding is how the demo produces a real out-of-order delivery over a real relay: the
 //! facade's outbox believes the message left (and it has the same hash it will have when it
 //! does leave), the next message goes out first, then [`Tap::release`] publishes the held one.
-//! At most [`MAX_HELD_MESSAGES`] are held; beyond that publications go straight through.
+//! At most [`MAX_HELD_MESSAGES`] are held; beyond that publications go straight through. A
+//! message published again while held (same hash) is held once.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -113,8 +114,12 @@ impl Transport for Tap {
             {
                 let mut state = self.state();
                 if state.holding && state.held.len() < MAX_HELD_MESSAGES {
+                    // A second publication of a held message (the outbox may retry) is the same
+                    // Waku message, with the same hash: hold it once.
                     let hash = message.hash(&pubsub_topic);
-                    state.held.push_back((pubsub_topic, message));
+                    if !state.held.iter().any(|(topic, held)| held.hash(topic) == hash) {
+                        state.held.push_back((pubsub_topic, message));
+                    }
                     return Ok(hash);
                 }
             }
