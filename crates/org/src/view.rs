@@ -512,10 +512,10 @@ impl OrganizationView {
     /// # Errors
     /// [`DecryptError`] with a typed reason; the view is then unchanged.
     pub fn decrypt(&mut self, bytes: &[u8]) -> Result<ChannelPlaintext, DecryptError> {
-        let (msg, channel, group, key) = self.authenticate(bytes)?;
+        let (msg, channel, group, fresh_key) = self.authenticate(bytes)?;
         let sender = msg.header.sender;
         if msg.is_public() {
-            self.remember_sender(sender, key);
+            self.remember_sender(sender, fresh_key);
             return Ok(ChannelPlaintext {
                 channel,
                 sender,
@@ -559,7 +559,7 @@ impl OrganizationView {
         };
         let plaintext = msg.open(message_key).ok_or(DecryptError::Unauthenticated)?;
         // Authenticated: commit.
-        self.remember_sender(sender, key);
+        self.remember_sender(sender, fresh_key);
         let receivers = self
             .ring
             .groups
