@@ -30,21 +30,19 @@ mod org;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use kaiwa_crypto::{CryptoRng, DhKeyPair, IdentityKeyPair, IdentityPublicKey};
+use kaiwa_crypto::{CryptoRng, IdentityPublicKey};
 use kaiwa_group::{Group, GroupId};
 use kaiwa_org::{OrgId, Organization, OrganizationView};
 use kaiwa_session::{
-    Account, AccountStore as _, InstallationId, PeerRecord, SessionManager, SessionStore,
-    load_account, save_account,
+    Account, AccountStore as _, InstallationId, SessionManager, load_account, save_account,
 };
 use kaiwa_store::{
     ChatId, MessageId, MessageStatus, OutboxEntry, OutboxId, OutboxMessage, PublicId, Store,
-    StoreError, Transaction,
+    Transaction,
 };
 use kaiwa_transport::{
     AccountKey, ContentTopic, NegotiatedTopicSecret, PubsubTopic, ReceivedMessage, WakuMessage,
 };
-use prost::Message as _;
 
 use crate::config::ClientConfig;
 use crate::content::Message;
@@ -90,8 +88,6 @@ pub(crate) struct Engine {
     rng: Box<dyn CryptoRng + Send>,
     pub(crate) state: StateFile,
     manager: SessionManager,
-    identity: IdentityKeyPair,
-    dh: DhKeyPair,
     me: PublicId,
     /// Cached groups (reloaded from the store after any rollback).
     groups: BTreeMap<GroupId, Group>,
@@ -107,26 +103,6 @@ pub(crate) struct Engine {
     bundle_replies: BTreeMap<PublicId, u64>,
 }
 
-/// kaiwa-session's [`SessionStore`] over a store transaction (kaiwa-store keys peers by
-/// [`PublicId`], since it may not depend on kaiwa-crypto).
-pub(crate) struct Peers<'a, 't>(pub(crate) &'a mut Transaction<'t>);
-
-impl SessionStore for Peers<'_, '_> {
-    type Error = StoreError;
-
-    fn load_peer(&self, peer: &IdentityPublicKey) -> Result<Option<PeerRecord>, StoreError> {
-        self.0.load_peer_record(&PublicId::new(peer.to_bytes()))
-    }
-
-    fn store_peer(
-        &mut self,
-        peer: &IdentityPublicKey,
-        record: &PeerRecord,
-    ) -> Result<(), StoreError> {
-        self.0.store_peer_record(&PublicId::new(peer.to_bytes()), record)
-    }
-}
-
 pub(crate) fn public_id(key: &IdentityPublicKey) -> PublicId {
     PublicId::new(key.to_bytes())
 }
@@ -137,19 +113,6 @@ pub(crate) fn identity_key(id: &PublicId) -> Result<IdentityPublicKey, Error> {
 
 fn store_hash(hash: &kaiwa_transport::MessageHash) -> kaiwa_store::MessageHash {
     kaiwa_store::MessageHash::new(*hash.as_bytes())
-}
-
-/// The identity and DH key pairs of an account. `Account` lends neither out; its record is
-/// the one place they are kept, so they are read from there (the record is wiped on drop).
-fn keys_of(account: &Account) -> Result<(IdentityKeyPair, DhKeyPair), Error> {
-    let (record, _) = account.to_records();
-    let mut record = kaiwa_wire::store::AccountRecord::decode(record.as_bytes())
-        .map_err(|_| Error::Internal("the account's own record does not decode"))?;
-    let identity = IdentityKeyPair::from_secret_slice(&mut record.identity_secret)
-        .map_err(|_| Error::Internal("the account's identity secret has the wrong length"))?;
-    let dh = DhKeyPair::from_secret_slice(&mut record.identity_dh_secret)
-        .map_err(|_| Error::Internal("the account's DH secret has the wrong length"))?;
-    Ok((identity, dh))
 }
 
 impl Core {
@@ -195,18 +158,15 @@ impl Core {
         clock: Arc<dyn Clock>,
         rng: Box<dyn CryptoRng + Send>,
     ) -> Result<Self, Error> {
-        let (identity, dh) = keys_of(&account)?;
         let now = Now::of(&*clock);
+        let me = public_id(&account.identity_key());
         let manager = SessionManager::new(account, config.session, now.session());
-        let me = public_id(&identity.public_key());
         let engine = Engine {
             config,
             clock,
             rng,
             state,
             manager,
-            identity,
-            dh,
             me,
             groups: BTreeMap::new(),
             owned: BTreeMap::new(),
@@ -567,7 +527,9 @@ impl Engine {
     /// The negotiated topic with `peer` computed from the peer's identity DH key (54: we
     /// listen on it as soon as we know the key, since the peer may switch to it first).
     fn negotiated_topic(&self, identity_dh: &kaiwa_crypto::DhPublicKey) -> Option<ContentTopic> {
-        let secret = kaiwa_session::negotiated_secret(&self.dh, identity_dh).ok()?;
+        let secret =
+            kaiwa_session::negotiated_secret(self.manager.account().identity_dh(), identity_dh)
+                .ok()?;
         let mut bytes = *secret.as_bytes();
         Some(self.scheme().negotiated(&NegotiatedTopicSecret::from_bytes(&mut bytes)))
     }
@@ -579,7 +541,7 @@ impl Engine {
         tx: &mut Transaction<'_>,
         peer: &IdentityPublicKey,
     ) -> Result<ContentTopic, Error> {
-        Ok(match self.manager.negotiated_secret(&Peers(tx), peer)? {
+        Ok(match self.manager.negotiated_secret(&*tx, peer)? {
             Some(secret) => {
                 let mut bytes = *secret.as_bytes();
                 self.scheme().negotiated(&NegotiatedTopicSecret::from_bytes(&mut bytes))

@@ -30,7 +30,7 @@ use kaiwa_wire::net as wire;
 use prost::Message as _;
 use wire::application_metadata_message::Type;
 
-use super::{Effects, Engine, Peers, identity_key, public_id};
+use super::{Effects, Engine, identity_key, public_id};
 use crate::content::{self, ChatText, Content, Message};
 use crate::environment::Now;
 use crate::error::Error;
@@ -70,15 +70,14 @@ impl Engine {
         fx: &mut Effects,
     ) -> Result<(), Error> {
         let bytes = message.message.payload();
-        let received =
-            match self.manager.receive(&mut Peers(tx), bytes, &mut *self.rng, now.session()) {
-                Ok(received) => received,
-                Err(ReceiveError::Store(error)) => return Err(error.into()),
-                Err(error) => {
-                    tracing::debug!(%error, "not a 1:1 message");
-                    return Ok(());
-                }
-            };
+        let received = match self.manager.receive(&mut *tx, bytes, &mut *self.rng, now.session()) {
+            Ok(received) => received,
+            Err(ReceiveError::Store(error)) => return Err(error.into()),
+            Err(error) => {
+                tracing::debug!(%error, "not a 1:1 message");
+                return Ok(());
+            }
+        };
         match received {
             Received::Message { from, plaintext } => {
                 self.learn_sender(tx, &from, bytes, now, fx)?;
@@ -140,14 +139,14 @@ impl Engine {
             Some(known) => known.clone(),
             None => {
                 let known: BTreeSet<_> =
-                    self.manager.installations(&Peers(tx), &from.identity)?.into_iter().collect();
+                    self.manager.installations(&*tx, &from.identity)?.into_iter().collect();
                 self.remember_installations(peer, known.clone());
                 known
             }
         };
         if !known.contains(&from.installation) {
             let now_known: BTreeSet<_> =
-                self.manager.installations(&Peers(tx), &from.identity)?.into_iter().collect();
+                self.manager.installations(&*tx, &from.identity)?.into_iter().collect();
             if !known.is_empty() && !now_known.is_subset(&known) {
                 fx.events.push(Event::KeyChange { peer, kind: KeyChangeKind::NewInstallation });
             }
@@ -260,7 +259,7 @@ impl Engine {
         if peer == self.me {
             return Err(Error::InvalidId { field: "contact code (it is our own)" });
         }
-        self.manager.process_bundle(&mut Peers(tx), &bundle)?;
+        self.manager.process_bundle(&mut *tx, &bundle)?;
         let added_at = tx.contact(&peer)?.map_or(now.session(), |c| c.added_at);
         tx.upsert_contact(&Contact {
             id: peer,
@@ -298,13 +297,11 @@ impl Engine {
             .collect();
         bundles.sort_by_key(VerifiedBundle::timestamp);
         let Some(newest) = bundles.last() else { return Ok(false) };
-        let before: BTreeSet<_> =
-            self.manager.installations(&Peers(tx), &key)?.into_iter().collect();
+        let before: BTreeSet<_> = self.manager.installations(&*tx, &key)?.into_iter().collect();
         for bundle in &bundles {
-            self.manager.process_bundle(&mut Peers(tx), bundle)?;
+            self.manager.process_bundle(&mut *tx, bundle)?;
         }
-        let after: BTreeSet<_> =
-            self.manager.installations(&Peers(tx), &key)?.into_iter().collect();
+        let after: BTreeSet<_> = self.manager.installations(&*tx, &key)?.into_iter().collect();
         if !before.is_empty() && !after.is_subset(&before) {
             fx.events.push(Event::KeyChange { peer: *peer, kind: KeyChangeKind::NewInstallation });
         }
@@ -336,7 +333,7 @@ impl Engine {
         peer: &PublicId,
     ) -> Result<bool, Error> {
         let key = identity_key(peer)?;
-        Ok(!self.manager.installations(&Peers(tx), &key)?.is_empty())
+        Ok(!self.manager.installations(&*tx, &key)?.is_empty())
     }
 
     /// Encrypts an envelope `(type, payload)` to every installation of `peer` and queues it.
@@ -349,9 +346,10 @@ impl Engine {
         now: Now,
         fx: &mut Effects,
     ) -> Result<(), Error> {
-        let envelope = content::encode_envelope(kind, payload, &self.identity.public_key());
+        let envelope =
+            content::encode_envelope(kind, payload, &self.manager.account().identity_key());
         let outgoing =
-            self.manager.encrypt(&mut Peers(tx), peer, &envelope, &mut *self.rng, now.session())?;
+            self.manager.encrypt(&mut *tx, peer, &envelope, &mut *self.rng, now.session())?;
         let topic = self.direct_topic(tx, peer)?;
         self.enqueue(tx, &topic, outgoing.into_bytes(), history, now, fx)?;
         Ok(())

@@ -95,7 +95,7 @@ fn member(id: &PublicId) -> Result<MemberId, Error> {
 
 impl Engine {
     fn me_member(&self) -> MemberId {
-        MemberId::new(self.identity.public_key())
+        MemberId::new(self.manager.account().identity_key())
     }
 
     /// The group `id`, from the cache or the store.
@@ -158,8 +158,14 @@ impl Engine {
         fx: &mut Effects,
     ) -> Result<(GroupId, GroupSent), Error> {
         let members = members.iter().map(member).collect::<Result<Vec<_>, _>>()?;
-        let (group, invite) =
-            Group::create(&self.identity, name, DEFAULT_COLOR, &members, &mut *self.rng, now.ms)?;
+        let (group, invite) = Group::create(
+            self.manager.account().identity(),
+            name,
+            DEFAULT_COLOR,
+            &members,
+            &mut *self.rng,
+            now.ms,
+        )?;
         let id = group.id().clone();
         self.state.update(|s| {
             s.groups.insert(id.clone());
@@ -182,7 +188,8 @@ impl Engine {
         if self.group(tx, id)?.is_none() {
             return Err(Error::UnknownGroup);
         }
-        let Self { groups, identity, .. } = self;
+        let Self { groups, manager, .. } = self;
+        let identity = manager.account().identity();
         let group = groups.get_mut(id).ok_or(Error::UnknownGroup)?;
         let outgoing = match action {
             GroupAction::Rename(name) => group.rename(identity, &name, now.ms)?,

@@ -134,7 +134,7 @@ fn may_decrypt_later(error: &DecryptError) -> bool {
 
 impl Engine {
     fn me_in_orgs(&self) -> MemberId {
-        MemberId::from_key(&self.identity.public_key())
+        MemberId::from_key(&self.manager.account().identity_key())
     }
 
     /// The organization `org` if we own it.
@@ -197,7 +197,8 @@ impl Engine {
         now: Now,
         fx: &mut Effects,
     ) -> Result<OrgId, Error> {
-        let founder = MemberKeys { id: self.me_in_orgs(), dh_key: self.dh.public_key() };
+        let founder =
+            MemberKeys { id: self.me_in_orgs(), dh_key: self.manager.account().identity_dh_key() };
         let org_key_pair = kaiwa_crypto::IdentityKeyPair::generate(&mut *self.rng);
         let request_key = DhKeyPair::generate(&mut *self.rng);
         let (org, created) = Organization::create(
@@ -242,7 +243,8 @@ impl Engine {
         if self.view(tx, org)?.is_none() {
             self.views.insert(*org, OrganizationView::new(*org, self.me_in_orgs()));
         }
-        let Self { views, dh, .. } = self;
+        let Self { views, manager, .. } = self;
+        let dh = manager.account().identity_dh();
         let view = views.get_mut(org).ok_or(Error::Internal("own view not loaded"))?;
         for message in &update.description {
             match envelope_type(message) {
@@ -387,7 +389,9 @@ impl Engine {
         if self.view(tx, org)?.is_none() {
             return Err(Error::UnknownOrg);
         }
-        let Self { views, identity, dh, rng, .. } = self;
+        let Self { views, rng, manager, .. } = self;
+        let identity = manager.account().identity();
+        let dh = manager.account().identity_dh();
         let view = views.get(org).ok_or(Error::UnknownOrg)?;
         let mut request = JoinRequest::new(LamportTime(now.ms));
         display_name.clone_into(&mut request.display_name);
@@ -410,7 +414,8 @@ impl Engine {
         if self.view(tx, org)?.is_none() {
             return Err(Error::UnknownOrg);
         }
-        let Self { views, identity, rng, .. } = self;
+        let Self { views, rng, manager, .. } = self;
+        let identity = manager.account().identity();
         let view = views.get(org).ok_or(Error::UnknownOrg)?;
         let clock = LamportTime(now.ms);
         let sealed = match action {
@@ -445,7 +450,8 @@ impl Engine {
         if self.view(tx, org)?.is_none() {
             return Err(Error::UnknownOrg);
         }
-        let Self { views, identity, rng, .. } = self;
+        let Self { views, rng, manager, .. } = self;
+        let identity = manager.account().identity();
         let view = views.get_mut(org).ok_or(Error::UnknownOrg)?;
         let sealed = view.encrypt(channel, identity, &body, &mut **rng)?;
         self.save_view(tx, org)?;
@@ -527,7 +533,8 @@ impl Engine {
         }
         let before = self.views.get(org).and_then(snapshot);
         let bytes = message.message.payload();
-        let Self { views, dh, .. } = self;
+        let Self { views, manager, .. } = self;
+        let dh = manager.account().identity_dh();
         let view = views.get_mut(org).ok_or(Error::UnknownOrg)?;
         let mut changed = false;
         let mut kept = false;

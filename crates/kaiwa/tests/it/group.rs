@@ -2,7 +2,7 @@
 
 use kaiwa::{ChatId, Event, MemberStatus, Scope};
 
-use crate::support::{create, network, text, wait_for};
+use crate::support::{PATIENCE, create, network, text, wait_for};
 
 fn membership(event: &Event) -> Option<kaiwa::MembershipChange> {
     match event {
@@ -29,8 +29,23 @@ pub(crate) async fn scenario(alice: kaiwa::Client, bob: kaiwa::Client, carol: ka
     let mut alice_events = alice.events();
     // Alice knows Bob by his code and Carol only by her id (bundle fetched from Store).
     let bob_id = alice.add_contact(&bob.contact_code().await.unwrap(), "bob").await.unwrap();
+    // Carol's bundle reaches Store asynchronously (her publisher, then the network and the
+    // Store node): until it is there, asking for it is answered `NoBundle`, so ask again.
     let carol_id = carol.public_id();
-    alice.add_contact_by_id(carol_id, "carol").await.unwrap();
+    carol.flush().await.unwrap();
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            match alice.add_contact_by_id(carol_id, "carol").await {
+                Ok(()) => break,
+                Err(kaiwa::Error::NoBundle) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(other) => panic!("adding Carol by id: {other}"),
+            }
+        }
+    })
+    .await
+    .expect("Carol's bundle reaches Store");
 
     let (group, unreachable) = alice.create_group("friends", &[bob_id, carol_id]).await.unwrap();
     assert!(unreachable.is_empty());
