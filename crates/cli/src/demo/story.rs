@@ -247,16 +247,20 @@ pub(crate) async fn group(c: &mut Cast, r: &mut Report) -> Result<(), Stop> {
 
     r.say("alice removes carol");
     ok(r, "remove carol", c.alice.client.remove_member(&id, carol).await)?;
-    let told = async {
-        loop {
-            let change = c.carol.expect(t, group_change(&id)).await?;
-            if change.removed.contains(&carol) {
-                return Some(());
+    // Everyone learns of the removal, the sender (bob) included: a member who has not yet
+    // applied it would still address carol, as any member of a decentralised group would.
+    for peer in [&mut c.carol, &mut c.bob, &mut c.dave] {
+        let told = async {
+            loop {
+                let change = peer.expect(t, group_change(&id)).await?;
+                if change.removed.contains(&carol) {
+                    return Some(());
+                }
             }
-        }
-    };
-    let told = told.await.is_some();
-    r.check(told, Outcome::Delivered, "carol is told she was removed")?;
+        };
+        let told = told.await.is_some();
+        r.check(told, Outcome::Delivered, &format!("{} learns that carol was removed", peer.name))?;
+    }
     const AFTER: &str = "Carol has left us; summit on Sunday.";
     send(r, &c.bob, &chat, "#summit", AFTER).await?;
     for peer in [&mut c.alice, &mut c.dave] {
