@@ -78,10 +78,10 @@ pub(crate) struct ChatArgs {
 /// Where the relay node listens, whom it connects to and which network it joins.
 #[derive(Debug, Args)]
 pub(crate) struct NetworkArgs {
-    /// A listen address (repeatable): /ip4/…/tcp/<port>, optionally followed by /ws.
+    /// A listen address (repeatable): /ip4/…/tcp/PORT, optionally followed by /ws.
     #[arg(long, value_name = "MULTIADDR", default_value = "/ip4/127.0.0.1/tcp/0")]
     pub(crate) listen: Vec<Multiaddr>,
-    /// A static peer to stay connected to (repeatable), ending in /p2p/<peer id>.
+    /// A static peer to stay connected to (repeatable), ending in /p2p/PEER_ID.
     #[arg(long, value_name = "MULTIADDR")]
     pub(crate) peer: Vec<Multiaddr>,
     /// The Waku cluster id (1 is The Waku Network).
