@@ -34,7 +34,7 @@ pub(crate) async fn run(dir: &Path, args: &IdArgs) -> Result<(), CliError> {
         .await
         .map_err(CliError::client("open the account"))?;
     let code = client.contact_code().await;
-    crate::network::stop_client(&client).await;
+    crate::network::stop_client(&client, true).await;
     let code = code.map_err(CliError::client("read the contact code"))?;
     let id = client.public_id();
     println!("id: {id}");

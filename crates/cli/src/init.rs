@@ -26,7 +26,7 @@ pub(crate) async fn run(dir: &Path) -> Result<(), CliError> {
         .await
         .map_err(CliError::client("create the account"))?;
     let code = client.contact_code().await;
-    crate::network::stop_client(&client).await;
+    crate::network::stop_client(&client, true).await;
     let code = code.map_err(CliError::client("read the contact code"))?;
     println!("created an account in {}", dir.display());
     println!("id: {}", client.public_id());
