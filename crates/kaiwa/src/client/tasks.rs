@@ -27,7 +27,7 @@ use futures::StreamExt as _;
 use futures::stream::{BoxStream, SelectAll};
 use kaiwa_store::PublicId;
 use kaiwa_transport::{AccountKey, ContentFilter, ContentTopic, ReceivedMessage, StoreQuery};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::{Inner, lock};
@@ -55,9 +55,16 @@ pub(super) fn spawn(
     commands: mpsc::UnboundedReceiver<Command>,
     startup: Effects,
 ) {
-    let receive = tokio::spawn(receive_loop(Arc::clone(inner), commands, startup));
-    let publish = tokio::spawn(publish_loop(Arc::clone(inner)));
-    let maintain = tokio::spawn(maintenance_loop(Arc::clone(inner)));
+    // Each task's shutdown receiver is made here, before the task runs: a receiver made after
+    // `shutdown()` has sent would see no change and the task would never stop.
+    let receive = tokio::spawn(receive_loop(
+        Arc::clone(inner),
+        inner.shutdown.subscribe(),
+        commands,
+        startup,
+    ));
+    let publish = tokio::spawn(publish_loop(Arc::clone(inner), inner.shutdown.subscribe()));
+    let maintain = tokio::spawn(maintenance_loop(Arc::clone(inner), inner.shutdown.subscribe()));
     lock(&inner.tasks).extend([receive, publish, maintain]);
 }
 
@@ -71,10 +78,10 @@ struct Receiver {
 
 async fn receive_loop(
     inner: Arc<Inner>,
+    mut shutdown: watch::Receiver<bool>,
     mut commands: mpsc::UnboundedReceiver<Command>,
     startup: Effects,
 ) {
-    let mut shutdown = inner.shutdown.subscribe();
     let mut receiver = Receiver {
         inner: Arc::clone(&inner),
         streams: SelectAll::new(),
@@ -277,8 +284,7 @@ pub(super) async fn fetch_bundles(
     Ok(payloads)
 }
 
-async fn publish_loop(inner: Arc<Inner>) {
-    let mut shutdown = inner.shutdown.subscribe();
+async fn publish_loop(inner: Arc<Inner>, mut shutdown: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             biased;
@@ -338,8 +344,7 @@ pub(super) async fn publish_pending(inner: &Arc<Inner>) -> Result<(), Error> {
     }
 }
 
-async fn maintenance_loop(inner: Arc<Inner>) {
-    let mut shutdown = inner.shutdown.subscribe();
+async fn maintenance_loop(inner: Arc<Inner>, mut shutdown: watch::Receiver<bool>) {
     let config = &inner.config;
     let tick = config
         .catch_up_interval

@@ -2,7 +2,7 @@
 
 use kaiwa::{ChatId, Content, MessageStatus, ReactionKind};
 
-use crate::support::{create, network, reopen, text, wait_for};
+use crate::support::{PATIENCE, create, network, reopen, text, wait_for};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contact_code_starts_a_conversation_both_ways() {
@@ -103,4 +103,17 @@ async fn refused_operations_change_nothing() {
     assert!(matches!(alice.rename_group(&group, "x").await, Err(kaiwa::Error::UnknownGroup)));
     alice.shutdown().await;
     stranger.shutdown().await;
+}
+
+/// A client stopped right after it starts still stops. Its background tasks used to subscribe
+/// to the shutdown signal only once they first ran, so a signal sent before that was missed and
+/// `shutdown()` waited forever; on a current-thread runtime that was every time.
+#[tokio::test]
+async fn a_client_stopped_at_once_stops() {
+    for seed in 0..5 {
+        let network = network(600 + seed);
+        let dir = tempfile::tempdir().unwrap();
+        let client = create(&network, dir.path(), 600 + seed).await;
+        tokio::time::timeout(PATIENCE, client.shutdown()).await.expect("shutdown returns");
+    }
 }
