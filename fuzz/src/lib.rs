@@ -46,6 +46,8 @@
 //! // Any bytes: `Ok` or `Err` inside, never a panic.
 //! kaiwa_fuzz::transport_message(b"\x12\x10/kaiwa/1/x/proto");
 //! kaiwa_fuzz::group_receive(&[0xff; 40]);
+//! // One frame for bob: `receiver ‖ delay_s ‖ len (LE) ‖ ProtocolMessage` (a malformed one).
+//! kaiwa_fuzz::session_receive(&[0, 1, 3, 0, 0x0a, 0x01, 0x00]);
 //! ```
 
 mod convergence;
