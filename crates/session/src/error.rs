@@ -258,10 +258,14 @@ pub enum SendError<E: std::error::Error + 'static> {
 /// [`SessionManager::receive`](crate::SessionManager::receive) could not process a message
 /// at all. (A message that is well formed but does not decrypt is not an error: see
 /// [`Received::Undecryptable`](crate::Received::Undecryptable).) Nothing was stored.
+///
+/// A message that decrypts but whose frame is invalid (an unknown flag bit, an empty frame, a
+/// bad RESET body) is [`Decode`](Self::Decode) too: only the holder of the session keys can
+/// send one, and it is refused without advancing the session.
 #[derive(Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReceiveError<E: std::error::Error + 'static> {
-    /// The message is malformed.
+    /// The message is malformed (its container, or its frame once decrypted).
     #[error("malformed message")]
     Decode(#[from] DecodeError),
     /// The stored peer record is unreadable.

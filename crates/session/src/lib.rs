@@ -30,8 +30,9 @@
 //!   needs time takes a [`Timestamp`], every one that needs randomness a `&mut impl
 //!   CryptoRng`.
 //! - **Authenticate, then commit**: a message that fails to decrypt, for any reason, leaves
-//!   the session exactly as it was; an inbound session exists only once its first message
-//!   decrypted.
+//!   the session exactly as it was, and so does one that decrypts but fails a later check
+//!   (an invalid frame); an inbound session exists only once its first message decrypted and
+//!   its frame checked out.
 //! - **Bounded state**: every bound lives in [`limits`]; stores evict the oldest entry.
 //! - **No prost type in the public API** besides the `TryFrom`/`From` conversions at the wire
 //!   boundary; signatures are checked over canonical material built from the parsed fields,

@@ -16,6 +16,11 @@
 //!   flags 0x02 RESET:    a recovery handshake; body = SessionResetRequest{installation_id,
 //!                        timestamp}, not application data
 //!   other bits:          rejected
+//!   A frame that fails these checks (empty, an unknown bit, a RESET body that is not a
+//!   SessionResetRequest with a valid installation id) was sent by the holder of the session
+//!   keys, but it is refused all the same: `receive` returns `ReceiveError::Decode` and nothing
+//!   changes (no ratchet step or skipped key, no session filed, no bundle learnt, the failure
+//!   count untouched), so the same message is refused again if it is delivered again.
 //!
 //! inbound X3DH session N from installation I, our active session C with I (if any):
 //!   C awaits a reply (we initiated, unanswered)   -> keep the one with the lower session id
@@ -40,8 +45,10 @@
 //! recovery cannot lose a coin toss.
 //!
 //! Every operation loads the peer's whole record, works on it in memory, and stores it only
-//! on success; an error stores nothing. Failure counters and reset times are kept in memory
-//! (bounded), so an undecryptable message leaves the stored record untouched.
+//! on success, after every check (the frame checks above included); an error stores nothing.
+//! Failure counters and reset times are kept in memory (bounded), so an undecryptable message
+//! leaves the stored sessions untouched: only what its attached bundles teach is stored (as
+//! for a message that is not for us), and a recovery handshake if one is started.
 
 use std::collections::BTreeMap;
 
@@ -155,8 +162,9 @@ pub enum Received {
     },
     /// The message has no envelope for this installation (its bundles were processed).
     NotForUs,
-    /// The message could not be decrypted. Nothing changed, except that `recovery`, if
-    /// present, is a new session's first message to send to the sender.
+    /// The message could not be decrypted. No session changed, except that `recovery`, if
+    /// present, is a new session's first message to send to the sender (and is stored); the
+    /// attached bundles were processed as for [`NotForUs`](Self::NotForUs).
     Undecryptable {
         /// The claimed sender.
         from: PeerAddress,
@@ -426,7 +434,9 @@ impl SessionManager {
     ///
     /// # Errors
     /// [`ReceiveError`] if the message is malformed or the store fails; nothing is stored
-    /// then. A message that is well formed but does not decrypt is
+    /// then. Malformed includes a message that decrypts but whose frame is invalid (module
+    /// docs): it is [`ReceiveError::Decode`], and the sessions, the attached bundles and the
+    /// failure count stay as they were. A message that is well formed but does not decrypt is
     /// [`Received::Undecryptable`], not an error.
     pub fn receive<S: SessionStore, R: CryptoRng + ?Sized>(
         &mut self,
@@ -468,29 +478,29 @@ impl SessionManager {
             Some(x3dh) if !Self::has_session_from(&peer, &from.installation, &x3dh) => {
                 self.accept_session(&mut peer, &from, &envelope, now)
             }
-            _ => Self::decrypt_existing(&mut peer, &from.installation, &envelope),
+            _ => Self::decrypt_existing(&mut peer, &from.installation, &envelope)
+                .map_err(OpenError::Undecryptable),
         };
         match outcome {
             Ok(Some(plaintext)) => {
-                self.recovery.remove(&from);
-                store.store_peer(&from.identity, &peer.to_record()).map_err(ReceiveError::Store)?;
-                let (flags, body) = match parse_frame(&plaintext) {
-                    Ok(parsed) => parsed,
-                    Err(err) => {
-                        return Ok(Received::Undecryptable {
-                            from,
-                            reason: UndecryptableReason::Decrypt(err.into()),
-                            recovery: None,
-                        });
+                // Every check of the decrypted frame comes before the store write and before
+                // the failure count is reset: a refused frame changes nothing (module docs).
+                let (flags, body) = parse_frame(&plaintext)?;
+                let received = if flags & FLAG_RESET != 0 {
+                    Received::SessionReset { from: from.clone() }
+                } else {
+                    Received::Message {
+                        from: from.clone(),
+                        plaintext: Zeroizing::new(body.to_vec()),
                     }
                 };
-                if flags & FLAG_RESET != 0 {
-                    return Ok(Received::SessionReset { from });
-                }
-                Ok(Received::Message { from, plaintext: Zeroizing::new(body.to_vec()) })
+                store.store_peer(&from.identity, &peer.to_record()).map_err(ReceiveError::Store)?;
+                self.recovery.remove(&from);
+                Ok(received)
             }
             Ok(None) => Ok(Received::Duplicate { from }),
-            Err(reason) => {
+            Err(OpenError::Refused(err)) => Err(err.into()),
+            Err(OpenError::Undecryptable(reason)) => {
                 let recovery = self.maybe_recover(&mut peer, &from, &reason, rng, now);
                 if changed || recovery.is_some() {
                     store
@@ -517,14 +527,15 @@ impl SessionManager {
     }
 
     /// Runs X3DH as responder, decrypts the first message, and files the new session by the
-    /// rules of the module docs. `Ok(Some(frame))` on success.
+    /// rules of the module docs. `Ok(Some(frame))` on success; the caller checks the frame
+    /// before it stores anything (this one only reads the flags it needs for filing).
     fn accept_session(
         &self,
         peer: &mut Peer,
         from: &PeerAddress,
         envelope: &Envelope,
         now: Timestamp,
-    ) -> Result<Option<Zeroizing<Vec<u8>>>, UndecryptableReason> {
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, OpenError> {
         let identity_dh = peer.identity_dh.ok_or(UndecryptableReason::NoBundle)?;
         let inst =
             peer.installations.get_mut(&from.installation).ok_or(UndecryptableReason::NoBundle)?;
@@ -538,11 +549,12 @@ impl SessionManager {
             return match existing.decrypt(envelope) {
                 Ok(plaintext) => Ok(Some(plaintext)),
                 Err(DecryptError::Duplicate) => Ok(None),
-                Err(err) => Err(UndecryptableReason::Decrypt(err)),
+                Err(err) => Err(UndecryptableReason::Decrypt(err).into()),
             };
         }
-        let (flags, _) = parse_frame(&plaintext)
-            .map_err(|err| UndecryptableReason::Handshake(DecryptError::from(err).into()))?;
+        // The first message authenticated: an invalid frame is refused, not a failed
+        // handshake (it must not count towards recovery).
+        let (flags, _) = parse_frame(&plaintext).map_err(OpenError::Refused)?;
         let replaces = flags & FLAG_REPLACES != 0;
         let keep_current = match inst.sessions.first() {
             None => false,
@@ -683,6 +695,20 @@ impl SessionManager {
         Ok(Self::load(store, peer)?
             .map(|p| p.installations.into_keys().collect())
             .unwrap_or_default())
+    }
+}
+
+/// Why an envelope for us was not opened.
+enum OpenError {
+    /// It did not decrypt: [`Received::Undecryptable`], which may count towards recovery.
+    Undecryptable(UndecryptableReason),
+    /// It decrypted, but its frame is invalid: refused as malformed, nothing changes.
+    Refused(DecodeError),
+}
+
+impl From<UndecryptableReason> for OpenError {
+    fn from(reason: UndecryptableReason) -> Self {
+        Self::Undecryptable(reason)
     }
 }
 

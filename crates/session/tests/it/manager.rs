@@ -1,13 +1,14 @@
 //! Session management: installations, concurrent initiation, superseding, recovery.
 
 use kaiwa_session::{
-    InMemorySessionStore, OutgoingMessage, Received, SessionConfig, SessionStore,
-    UndecryptableReason, decode_contact_code, encode_contact_code,
+    DecodeError, Envelope, InMemorySessionStore, InstallationId, OutgoingMessage, PeerAddress,
+    ReceiveError, Received, Session, SessionConfig, SessionStore, UndecryptableReason,
+    decode_contact_code, encode_contact_code,
 };
 use kaiwa_wire::net as wire;
 use prost::Message as _;
 
-use super::common::{Device, Identity, at, device};
+use super::common::{Device, Identity, at, device, rng};
 
 const DAY: u64 = 24 * 60 * 60 * 1_000;
 
@@ -296,4 +297,141 @@ fn a_new_installation_of_an_identity_gets_its_own_session() {
     assert_eq!(m.recipients().len(), 2);
     phone.expect_text(&m, b"both", at(8));
     laptop.expect_text(&m, b"both", at(8));
+}
+
+/// A `ProtocolMessage` from `from` carrying `envelope` for `to` and `from`'s bundle: what the
+/// manager would build, around an envelope whose frame the test chooses.
+fn message_with(from: &Device, to: &InstallationId, envelope: &Envelope) -> Vec<u8> {
+    wire::ProtocolMessage {
+        installation_id: from.installation().as_str().to_owned(),
+        bundles: vec![wire::Bundle::from(from.manager.bundle())],
+        sender_identity: from.identity().as_bytes().to_vec(),
+        encrypted_message: [(to.as_str().to_owned(), envelope.into())].into(),
+        public_message: Vec::new(),
+    }
+    .encode_to_vec()
+}
+
+/// Frames that authenticate (only the holder of the session keys can make them) but fail a
+/// check made after decryption, and the error each one is refused with.
+fn invalid_frames() -> Vec<(Vec<u8>, DecodeError)> {
+    let reset = |installation_id: &str| {
+        let request =
+            wire::SessionResetRequest { installation_id: installation_id.into(), timestamp: 5 };
+        let mut frame = vec![0x02];
+        frame.extend(request.encode_to_vec());
+        frame
+    };
+    vec![
+        (vec![0x04, b'x'], DecodeError::Invalid { field: "frame.flags" }),
+        (vec![0x81], DecodeError::Invalid { field: "frame.flags" }),
+        (Vec::new(), DecodeError::Missing { field: "frame" }),
+        (vec![0x02, 0xff, 0xff], DecodeError::Protobuf),
+        (
+            reset(""),
+            DecodeError::InstallationId(kaiwa_session::InstallationIdError::Length {
+                actual: 0,
+                max: kaiwa_session::limits::MAX_INSTALLATION_ID_LEN,
+            }),
+        ),
+        (reset("a b"), DecodeError::InstallationId(kaiwa_session::InstallationIdError::Character)),
+    ]
+}
+
+/// 54's frame checks happen after decryption. A message that decrypts but is refused by one
+/// of them stores nothing: the ratchet does not advance (no skipped key, no new chain), no
+/// inbound session is filed, the attached bundle is not learnt, and the failure count is
+/// neither reset nor raised. The same message is refused again, and later ones still decrypt.
+#[test]
+fn an_authenticated_message_with_an_invalid_frame_is_refused_and_changes_nothing() {
+    let mut alice = device(44, "a");
+    let mut bob = device(45, "b");
+    let carol = device(46, "c");
+    alice.learn(&bob);
+    converse(&mut alice, &mut bob, 2, 1);
+    let bob_at_alice = PeerAddress { identity: bob.identity(), installation: bob.installation() };
+    let to_bob = bob.installation();
+    let (alice_id, carol_id) = (alice.identity(), carol.identity());
+    let snapshot = |store: &InMemorySessionStore| {
+        let load = |peer| store.load_peer(peer).unwrap().map(|r| r.as_bytes().to_vec());
+        (store.len(), load(&alice_id), load(&carol_id))
+    };
+    let mut raw = rng(47);
+
+    // On the established session, at the next index and two ahead (which would store skipped
+    // keys), and on a new ratchet key (which would step the root key).
+    let mut session = alice.manager.session(&alice.store, &bob_at_alice).unwrap().unwrap();
+    let mut on_the_session = Vec::new();
+    for (frame, error) in invalid_frames() {
+        on_the_session.push((session.encrypt(&frame, &mut raw).unwrap(), error));
+    }
+    let reply = bob.send(&alice.identity(), b"new chain please", at(5));
+    alice.expect_text(&reply, b"new chain please", at(5));
+    let mut stepped = alice.manager.session(&alice.store, &bob_at_alice).unwrap().unwrap();
+    for (frame, error) in invalid_frames() {
+        on_the_session.push((stepped.encrypt(&frame, &mut raw).unwrap(), error));
+    }
+    let before = snapshot(&bob.store);
+    for (envelope, error) in &on_the_session {
+        let bytes = message_with(&alice, &to_bob, envelope);
+        for _ in 0..2 {
+            let got = bob.manager.receive(&mut bob.store, &bytes, &mut bob.rng, at(6));
+            assert_eq!(snapshot(&bob.store), before, "{got:?}");
+            assert_eq!(got, Err(ReceiveError::Decode(error.clone())));
+        }
+    }
+
+    // The first message of a new session (X3DH header) from Carol, whom Bob does not know
+    // yet: no session is filed and her bundle is not learnt.
+    let bob_bundle = bob.manager.bundle().clone();
+    for (frame, error) in invalid_frames() {
+        let mut first = Session::initiate(
+            carol.manager.account(),
+            &bob_bundle,
+            &bob.installation(),
+            &mut raw,
+            at(7),
+        )
+        .unwrap();
+        let envelope = first.encrypt(&frame, &mut raw).unwrap();
+        assert!(envelope.x3dh_header().is_some());
+        let got = bob.manager.receive(
+            &mut bob.store,
+            &message_with(&carol, &to_bob, &envelope),
+            &mut bob.rng,
+            at(7),
+        );
+        assert_eq!(snapshot(&bob.store), before, "{got:?}");
+        assert_eq!(got, Err(ReceiveError::Decode(error)));
+    }
+
+    // The failure count is untouched: two undecryptable messages, a refused one, and the
+    // third undecryptable message reaches `failures_before_reset` = 3.
+    let tampered = |alice: &mut Device, bob: &Device, now| {
+        let mut msg = envelopes(&alice.send(&bob.identity(), b"lost", now));
+        msg.encrypted_message.get_mut(bob.installation().as_str()).unwrap().payload[3] ^= 0x40;
+        msg.encode_to_vec()
+    };
+    for i in 0..3 {
+        if i == 2 {
+            let (envelope, error) = &on_the_session[0];
+            let got = bob.manager.receive(
+                &mut bob.store,
+                &message_with(&alice, &to_bob, envelope),
+                &mut bob.rng,
+                at(8),
+            );
+            assert_eq!(got, Err(ReceiveError::Decode(error.clone())));
+        }
+        let bytes = tampered(&mut alice, &bob, at(8));
+        let got = bob.manager.receive(&mut bob.store, &bytes, &mut bob.rng, at(8)).unwrap();
+        let Received::Undecryptable { recovery, .. } = got else { panic!("{got:?}") };
+        assert_eq!(recovery.is_some(), i == 2, "failure {i}");
+        if let Some(recovery) = recovery {
+            assert!(matches!(alice.recv(&recovery, at(8)), Received::SessionReset { .. }));
+        }
+    }
+
+    // The established session still works both ways.
+    converse(&mut alice, &mut bob, 2, 9);
 }
