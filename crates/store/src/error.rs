@@ -81,6 +81,16 @@ pub enum StoreError {
         /// Its length.
         actual: usize,
     },
+    /// A listing would return more rows than its bound in [`limits`](crate::limits)
+    /// ([`MAX_LISTED_IDS`](crate::limits::MAX_LISTED_IDS)); nothing is returned rather than
+    /// a list cut short.
+    #[error("`{table}` has more than {limit} rows to list")]
+    TooMany {
+        /// The table.
+        table: &'static str,
+        /// The bound.
+        limit: usize,
+    },
     /// An unsigned value does not fit SQLite's signed 64-bit integers (it is at least
     /// 2^63).
     #[error("`{field}` does not fit a signed 64-bit integer")]

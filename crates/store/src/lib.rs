@@ -6,10 +6,14 @@
 //!   account and its signed prekeys ([`kaiwa_session::AccountStore`]), one record per 1:1
 //!   peer ([`kaiwa_session::SessionStore`]), private groups
 //!   ([`kaiwa_group::GroupStore`]), organizations and member views
-//!   ([`kaiwa_org::OrgStore`]);
+//!   ([`kaiwa_org::OrgStore`]), and **lists** of them ([`Store::group_ids`],
+//!   [`Store::organization_ids`], [`Store::org_view_ids`]);
 //! - the **processed set**: the hash of every WakuMessage already handled;
 //! - the product's **history** ([`ChatId`], [`NewMessage`], [`StoredMessage`]),
-//!   **contacts** ([`Contact`]) and **outbox** ([`OutboxMessage`], [`OutboxEntry`]).
+//!   **contacts** ([`Contact`]) and **outbox** ([`OutboxMessage`], [`OutboxEntry`]);
+//! - the **client state**: the last invitation received per organization
+//!   ([`Store::invitation`]) and the catch-up watermark ([`Store::caught_up`]), so the
+//!   facade commits them with the state they describe.
 //!
 //! Every method exists on the [`Store`] (each call its own transaction) and on a
 //! [`Transaction`] (everything commits together), and both implement every store trait, so
@@ -99,6 +103,7 @@
 
 pub mod limits;
 
+mod client_state;
 mod contacts;
 mod error;
 mod history;

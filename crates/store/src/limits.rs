@@ -4,6 +4,7 @@
 //! protocol records (peers, groups, organizations) are bounded by the crates that produce and
 //! parse them, so the store keeps them whole and does not second-guess their size.
 
+use kaiwa_org::limits::MAX_SIGNED_MESSAGE_BYTES;
 use kaiwa_session::limits::MAX_CONTACT_CODE_LEN;
 
 /// Largest message payload kept in history or queued in the outbox: 150 KiB.
@@ -46,3 +47,23 @@ pub const MAX_ERROR_TEXT_BYTES: usize = 512;
 /// A page is loaded into memory at once; a chat screen shows a few dozen messages and a
 /// publisher drains the outbox in batches, so larger pages only cost memory.
 pub const MAX_PAGE: usize = 1_000;
+
+/// Most ids one listing returns ([`group_ids`](crate::Store::group_ids),
+/// [`organization_ids`](crate::Store::organization_ids),
+/// [`org_view_ids`](crate::Store::org_view_ids)): 65,536.
+///
+/// A listing is loaded whole (the facade subscribes to every group and organization it
+/// holds when it starts), so it must be bounded. No spec bounds how many groups or
+/// organizations an account holds; 65,536 is the bound the facade's state file had for the
+/// same lists, and far beyond what a client follows (a group id is 101 bytes, so the
+/// longest listing is about 7 MiB). A table with more rows is refused with
+/// [`StoreError::TooMany`](crate::StoreError::TooMany) rather than cut, because a cut list
+/// would silently stop the client from following what falls past the cut.
+pub const MAX_LISTED_IDS: usize = 65_536;
+
+/// Largest organization invitation kept: 145 KiB, kaiwa-org's `MAX_SIGNED_MESSAGE_BYTES`.
+///
+/// An invitation is a signed `OrganizationInvitation` (seed 004) that arrived from a peer;
+/// kaiwa-org refuses to verify a larger one (`Invitation::verify`), so a larger one is
+/// never worth keeping.
+pub const MAX_INVITATION_BYTES: usize = MAX_SIGNED_MESSAGE_BYTES;

@@ -10,19 +10,32 @@
 //! GroupStore::{load,store}               group_chats      chat_id (text)
 //! OrgStore::{..}_organization            organizations    org_id (32 bytes)
 //! OrgStore::{..}_view                    org_views        (org_id, member_id)
+//!
+//! listing                                table            returns, sorted
+//! group_ids()                            group_chats      every GroupId
+//! organization_ids()                     organizations    every OrgId (organizations we own)
+//! org_view_ids(member)                   org_views        every OrgId with a view for member
 //! ```
 //!
 //! Records are opaque here: the store returns exactly the bytes it was given, and the
 //! protocol crates' `from_record` checks them (version, lengths, signatures). A record is
 //! read straight into the record type (wiped on drop), without another copy.
+//!
+//! A listing reads only the keys, never a record. It is loaded whole, so it is bounded: a
+//! table with more than [`MAX_LISTED_IDS`] matching rows is refused
+//! ([`StoreError::TooMany`]), never cut. A key that does not parse as its id type (a chat
+//! id that is not a canonical `GroupId`, 32 bytes that are not a valid Ed25519 key for an
+//! `OrgId`) is [`StoreError::Corrupt`]: the store wrote only ids of those types.
 
 use kaiwa_group::{GroupId, GroupRecord};
 use kaiwa_org::{MemberId, OrgId, OrganizationRecord, OrganizationViewRecord};
 use kaiwa_session::{AccountRecord, PeerRecord, SignedPreKeyRecord};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use crate::error::{Context as _, StoreError};
 use crate::id::PublicId;
+use crate::limits::MAX_LISTED_IDS;
 use crate::value::atomic;
 
 /// The one BLOB `sql` selects with `params`, if a row matches.
@@ -164,6 +177,72 @@ pub(crate) fn store_view(
                ON CONFLICT (org_id, member_id) DO UPDATE SET record = excluded.record";
     let params = params![org.as_bytes(), member.as_bytes(), record.expose_secret()];
     execute(conn, "storing an organization view", sql, params).map(drop)
+}
+
+/// The `LIMIT` of a listing: one row more than [`MAX_LISTED_IDS`], to tell "exactly at the
+/// bound" from "over it".
+fn list_limit() -> i64 {
+    i64::try_from(MAX_LISTED_IDS).map_or(i64::MAX, |n| n.saturating_add(1))
+}
+
+/// The keys `sql` selects (one column, text or blob, at most [`list_limit`] rows), each
+/// parsed by `parse`, sorted. More than [`MAX_LISTED_IDS`] rows is [`StoreError::TooMany`];
+/// a key `parse` refuses is [`StoreError::Corrupt`] naming `table.column`.
+fn list_ids<T: Ord>(
+    conn: &Connection,
+    operation: &'static str,
+    (table, column): (&'static str, &'static str),
+    sql: &str,
+    params: impl rusqlite::Params,
+    parse: impl Fn(&[u8]) -> Option<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).during(operation)?;
+    let keys = stmt
+        .query_map(params, |row| {
+            Ok(match row.get_ref(0)? {
+                ValueRef::Text(bytes) | ValueRef::Blob(bytes) => Some(bytes.to_vec()),
+                ValueRef::Null | ValueRef::Integer(_) | ValueRef::Real(_) => None,
+            })
+        })
+        .during(operation)?
+        .collect::<Result<Vec<_>, _>>()
+        .during(operation)?;
+    if keys.len() > MAX_LISTED_IDS {
+        return Err(StoreError::TooMany { table, limit: MAX_LISTED_IDS });
+    }
+    let mut ids = keys
+        .iter()
+        .map(|key| key.as_deref().and_then(&parse).ok_or(StoreError::Corrupt { table, column }))
+        .collect::<Result<Vec<_>, _>>()?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+fn parse_group_id(key: &[u8]) -> Option<GroupId> {
+    GroupId::parse(core::str::from_utf8(key).ok()?).ok()
+}
+
+fn parse_org_id(key: &[u8]) -> Option<OrgId> {
+    OrgId::from_slice("org_id", key).ok()
+}
+
+pub(crate) fn group_ids(conn: &Connection) -> Result<Vec<GroupId>, StoreError> {
+    let sql = "SELECT chat_id FROM group_chats LIMIT ?1";
+    let column = ("group_chats", "chat_id");
+    list_ids(conn, "listing groups", column, sql, [list_limit()], parse_group_id)
+}
+
+pub(crate) fn organization_ids(conn: &Connection) -> Result<Vec<OrgId>, StoreError> {
+    let sql = "SELECT org_id FROM organizations LIMIT ?1";
+    let column = ("organizations", "org_id");
+    list_ids(conn, "listing organizations", column, sql, [list_limit()], parse_org_id)
+}
+
+pub(crate) fn org_view_ids(conn: &Connection, member: &MemberId) -> Result<Vec<OrgId>, StoreError> {
+    let sql = "SELECT org_id FROM org_views WHERE member_id = ?1 LIMIT ?2";
+    let params = params![member.as_bytes(), list_limit()];
+    let column = ("org_views", "org_id");
+    list_ids(conn, "listing organization views", column, sql, params, parse_org_id)
 }
 
 /// Deletes the row(s) `sql` matches; whether there was one.

@@ -16,10 +16,15 @@
 //!   outbox           (id, pubsub_topic, content_topic, payload, meta, timestamp_ns?,
 //!                     message_id? -> messages.id, created_at, attempts, last_error?,
 //!                     last_attempt_at?)                      + index on message_id
+//! version 3  migrations/0003_client_state.sql
+//!   org_invitations  (org_id[32], invitation, received_at)   last invitation per organization
+//!   sync_state       (id = 0, caught_up_ns?)                 catch-up watermark, Unix ns
 //! ```
 //!
 //! Every table is `STRICT` (SQLite checks column types on write). Records are the protocol
-//! crates' opaque `kaiwa.store.v1` encodings, kept as BLOBs; times are Unix milliseconds.
+//! crates' opaque `kaiwa.store.v1` encodings, kept as BLOBs; times are Unix milliseconds,
+//! except in the `_ns` columns (a WakuMessage timestamp, the catch-up watermark): Unix
+//! nanoseconds, Waku's unit.
 //!
 //! # Migrations
 //!
@@ -29,8 +34,9 @@
 //! is read again inside that transaction, so two processes opening the same file at once
 //! apply each script once. A version newer than [`SCHEMA_VERSION`] (or negative) is refused
 //! with [`OpenError::UnsupportedSchema`] before anything is written: not even the journal
-//! mode changes. Applied scripts are never edited (a test opens a committed version-1
-//! database); a change is a new script at the end of the list.
+//! mode changes. Applied scripts are never edited (tests open a committed database of each
+//! earlier version, `test-vectors/schema-v*.sqlite`); a change is a new script at the end of
+//! the list, with a fixture of the version before it.
 //!
 //! # Connection settings
 //!
@@ -60,10 +66,11 @@ use crate::error::{Context as _, OpenError, StoreError};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_protocol_state.sql"),
     include_str!("../migrations/0002_history_contacts_outbox.sql"),
+    include_str!("../migrations/0003_client_state.sql"),
 ];
 
 /// The schema version this build writes: the number of migration scripts.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 // `SCHEMA_VERSION` and the script list cannot drift apart.
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
@@ -214,29 +221,91 @@ mod tests {
     #[test]
     fn each_migration_adds_its_tables_and_bumps_the_version() {
         let mut conn = Connection::open_in_memory().unwrap();
-        migrate_to(&mut conn, 1).unwrap();
-        assert_eq!(stored_version(&conn).unwrap(), 1);
-        assert_eq!(
-            tables(&conn),
-            [
-                "account",
-                "group_chats",
-                "org_views",
-                "organizations",
-                "peers",
-                "processed",
-                "signed_pre_keys"
-            ]
-        );
-        migrate_to(&mut conn, SCHEMA_VERSION).unwrap();
-        assert_eq!(stored_version(&conn).unwrap(), SCHEMA_VERSION);
-        let all = tables(&conn);
-        for table in ["contacts", "messages", "outbox", "sqlite_sequence"] {
-            assert!(all.iter().any(|t| t == table), "{table} missing from {all:?}");
+        let mut expected = vec![
+            "account",
+            "group_chats",
+            "org_views",
+            "organizations",
+            "peers",
+            "processed",
+            "signed_pre_keys",
+        ];
+        let added: [&[&str]; 3] = [
+            &[],
+            &["contacts", "messages", "outbox", "sqlite_sequence"],
+            &["org_invitations", "sync_state"],
+        ];
+        for (version, added) in (1..=SCHEMA_VERSION).zip(added) {
+            migrate_to(&mut conn, version).unwrap();
+            assert_eq!(stored_version(&conn).unwrap(), version);
+            expected.extend_from_slice(added);
+            expected.sort_unstable();
+            assert_eq!(tables(&conn), expected, "version {version}");
         }
+        // Every table of ours is STRICT.
+        let mut strict: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND strict = 1")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        strict.sort_unstable();
+        expected.retain(|t| *t != "sqlite_sequence");
+        assert_eq!(strict, expected);
         // Running it again is a no-op.
         migrate_to(&mut conn, SCHEMA_VERSION).unwrap();
         assert_eq!(stored_version(&conn).unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn version_2_migrates_to_3_with_its_rows_intact() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO account VALUES (0, x'0a0b');
+             INSERT INTO organizations VALUES (zeroblob(32), x'01');
+             INSERT INTO contacts VALUES (zeroblob(32), 'Bob', 1, NULL, 5);
+             INSERT INTO messages (chat_kind, chat_id, author, clock, timestamp, payload,
+                                   direction, status, stored_at)
+                 VALUES (1, zeroblob(32), zeroblob(32), 7, 7, x'68', 2, 2, 7);
+             INSERT INTO outbox (pubsub_topic, content_topic, payload, meta, message_id,
+                                 created_at)
+                 VALUES ('p', 'c', x'63', x'', 1, 7);",
+        )
+        .unwrap();
+        let snapshot = |conn: &Connection| -> Vec<String> {
+            ["account", "organizations", "contacts", "messages", "outbox"]
+                .iter()
+                .map(|table| {
+                    // Every column of every row, as SQLite values (compared exactly).
+                    let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
+                    let columns = stmt.column_count();
+                    let rows = stmt
+                        .query_map([], |row| {
+                            (0..columns)
+                                .map(|i| row.get::<_, rusqlite::types::Value>(i))
+                                .collect::<Result<Vec<_>, _>>()
+                        })
+                        .unwrap()
+                        .collect::<Result<Vec<_>, _>>()
+                        .unwrap();
+                    format!("{table}: {rows:?}")
+                })
+                .collect()
+        };
+        let before = snapshot(&conn);
+        migrate_to(&mut conn, 3).unwrap();
+        assert_eq!(stored_version(&conn).unwrap(), 3);
+        assert_eq!(snapshot(&conn), before);
+        let empty: i64 = conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM org_invitations) + (SELECT COUNT(*) FROM sync_state)",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(empty, 0);
     }
 
     #[test]

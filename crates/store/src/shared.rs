@@ -1,5 +1,6 @@
 //! The API that [`Store`](crate::Store) and [`Transaction`](crate::Transaction) share: every
-//! store trait and every read and write of the product tables. One macro writes both, so
+//! store trait, the listings of protocol state, and every read and write of the product and
+//! client-state tables. One macro writes both, so
 //! the two cannot drift apart; each method body is one call into the table modules.
 
 /// Implements the shared API for `$ty`, which has `fn conn(&self) -> &rusqlite::Connection`.
@@ -110,7 +111,8 @@ macro_rules! shared_api {
             }
 
             /// Forgets the owner record of `org` and every member view of it; `false` if
-            /// there was neither.
+            /// there was neither. A kept invitation to `org` is the client's, not the
+            /// organization's, and stays ([`delete_invitation`](Self::delete_invitation)).
             ///
             /// # Errors
             /// [`StoreError::Sqlite`](crate::StoreError::Sqlite).
@@ -135,6 +137,110 @@ macro_rules! shared_api {
                     )?;
                     Ok(owner || views)
                 })
+            }
+
+            // ----- listing protocol state -----
+
+            /// The id of every group with a record ([`GroupStore`](kaiwa_group::GroupStore)),
+            /// sorted, at most [`MAX_LISTED_IDS`](crate::limits::MAX_LISTED_IDS).
+            ///
+            /// # Errors
+            /// [`StoreError::TooMany`](crate::StoreError::TooMany) past the bound,
+            /// [`StoreError::Corrupt`](crate::StoreError::Corrupt) for a stored chat id that
+            /// is not a [`GroupId`](kaiwa_group::GroupId),
+            /// [`StoreError::Sqlite`](crate::StoreError::Sqlite).
+            pub fn group_ids(&self) -> Result<Vec<kaiwa_group::GroupId>, crate::StoreError> {
+                crate::records::group_ids(self.conn())
+            }
+
+            /// The id of every organization with an owner record (the organizations we own:
+            /// [`OrgStore::store_organization`](kaiwa_org::OrgStore::store_organization)),
+            /// sorted, at most [`MAX_LISTED_IDS`](crate::limits::MAX_LISTED_IDS).
+            ///
+            /// # Errors
+            /// [`StoreError::TooMany`](crate::StoreError::TooMany) past the bound,
+            /// [`StoreError::Corrupt`](crate::StoreError::Corrupt) for a stored id that is not
+            /// a valid organization key, [`StoreError::Sqlite`](crate::StoreError::Sqlite).
+            pub fn organization_ids(&self) -> Result<Vec<kaiwa_org::OrgId>, crate::StoreError> {
+                crate::records::organization_ids(self.conn())
+            }
+
+            /// The id of every organization with a member view for `member`
+            /// ([`OrgStore::store_view`](kaiwa_org::OrgStore::store_view)): the
+            /// organizations `member` follows. Sorted, at most
+            /// [`MAX_LISTED_IDS`](crate::limits::MAX_LISTED_IDS).
+            ///
+            /// # Errors
+            /// [`StoreError::TooMany`](crate::StoreError::TooMany) past the bound,
+            /// [`StoreError::Corrupt`](crate::StoreError::Corrupt) for a stored id that is not
+            /// a valid organization key, [`StoreError::Sqlite`](crate::StoreError::Sqlite).
+            pub fn org_view_ids(
+                &self,
+                member: &kaiwa_org::MemberId,
+            ) -> Result<Vec<kaiwa_org::OrgId>, crate::StoreError> {
+                crate::records::org_view_ids(self.conn(), member)
+            }
+
+            // ----- client state -----
+
+            /// Keeps `invitation` (the signed invitation bytes, as received) as the last
+            /// invitation to `org`, replacing any earlier one.
+            ///
+            /// # Errors
+            /// [`StoreError::TooLong`](crate::StoreError::TooLong) over
+            /// [`MAX_INVITATION_BYTES`](crate::limits::MAX_INVITATION_BYTES),
+            /// [`StoreError::OutOfRange`](crate::StoreError::OutOfRange) for a time past
+            /// 2^63 ms, [`StoreError::Sqlite`](crate::StoreError::Sqlite).
+            pub fn store_invitation(
+                &mut self,
+                org: &kaiwa_org::OrgId,
+                invitation: &[u8],
+                now: kaiwa_session::Timestamp,
+            ) -> Result<(), crate::StoreError> {
+                crate::client_state::store_invitation(self.conn(), org, invitation, now)
+            }
+
+            /// The last invitation to `org` kept by
+            /// [`store_invitation`](Self::store_invitation), if any.
+            ///
+            /// # Errors
+            /// [`StoreError::Corrupt`](crate::StoreError::Corrupt) for stored bytes over
+            /// [`MAX_INVITATION_BYTES`](crate::limits::MAX_INVITATION_BYTES),
+            /// [`StoreError::Sqlite`](crate::StoreError::Sqlite).
+            pub fn invitation(
+                &self,
+                org: &kaiwa_org::OrgId,
+            ) -> Result<Option<Vec<u8>>, crate::StoreError> {
+                crate::client_state::invitation(self.conn(), org)
+            }
+
+            /// Forgets the invitation to `org`; `false` if there was none.
+            ///
+            /// # Errors
+            /// [`StoreError::Sqlite`](crate::StoreError::Sqlite).
+            pub fn delete_invitation(
+                &mut self,
+                org: &kaiwa_org::OrgId,
+            ) -> Result<bool, crate::StoreError> {
+                crate::client_state::delete_invitation(self.conn(), org)
+            }
+
+            /// The catch-up watermark: Unix nanoseconds of the last complete catch-up, or
+            /// `None` if [`set_caught_up`](Self::set_caught_up) was never called.
+            ///
+            /// # Errors
+            /// [`StoreError::Sqlite`](crate::StoreError::Sqlite).
+            pub fn caught_up(&self) -> Result<Option<i64>, crate::StoreError> {
+                crate::client_state::caught_up(self.conn())
+            }
+
+            /// Replaces the catch-up watermark with `ns` (Unix nanoseconds; a lower value
+            /// than before is kept as given).
+            ///
+            /// # Errors
+            /// [`StoreError::Sqlite`](crate::StoreError::Sqlite).
+            pub fn set_caught_up(&mut self, ns: i64) -> Result<(), crate::StoreError> {
+                crate::client_state::set_caught_up(self.conn(), ns)
             }
 
             // ----- history -----

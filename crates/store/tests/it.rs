@@ -1,6 +1,7 @@
 //! Integration tests of kaiwa-store: the store-trait conformance suites (run against the
 //! protocol crates' in-memory stores and against SQLite), migrations, transactions, the
-//! outbox, history and contacts, corrupt data, and crash safety under SIGKILL. One binary,
+//! outbox, history and contacts, listings and client state, corrupt data, and crash safety
+//! under SIGKILL. One binary,
 //! modules under `it/` (rustls style).
 
 #![allow(missing_docs, reason = "test binary")]
@@ -13,6 +14,7 @@
 )]
 
 mod it {
+    mod client_state;
     pub(crate) mod common;
     mod conformance;
     mod corruption;
