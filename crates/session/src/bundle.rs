@@ -8,7 +8,7 @@
 //!                created_at = 4: u64 ms }
 //!
 //! material  = u8(count)
-//!           ‖ for each installation, ascending byte order of its id:
+//!           ‖ for each installation, in strictly ascending byte order of its id:
 //!               u8(len(id)) ‖ id ‖ spk(32) ‖ u32_be(version) ‖ u32_be(protocol_version)
 //!               ‖ u64_be(created_at_ms)
 //!           ‖ identity_dh(32)
@@ -21,9 +21,18 @@
 //! material is built from the parsed fields, which is a canonical encoding of our own (not a
 //! protobuf re-encoding), so the check covers exactly what the receiver will use.
 //!
+//! Canonical means one encoding per bundle. Contact codes carry the material itself, and
+//! [`Bundle::from_material`] refuses installations that are not in strictly ascending id order
+//! ([`DecodeError::Order`]; a repeated id is out of order too): otherwise the same signed
+//! bundle would have one valid encoding per ordering of its installations (the signature is
+//! checked over the material rebuilt in canonical order). The protobuf form is a map whose
+//! order protobuf does not define (protobuf encoding is not canonical, which is why the
+//! signature never covers its bytes), so there is no order to check there.
+//!
 //! Checks, in [`Bundle::decode`] (syntax): identity is a valid Ed25519 key, every key and the
 //! signature have their fixed length, 1 to [`MAX_INSTALLATIONS`] installations, each id valid,
-//! `version >= 1`, `timestamp >= 0`. In [`Bundle::verify`] (DECISIONS.md "1:1 sessions"): at
+//! `version >= 1`, `timestamp >= 0`; from material (contact codes) also the id order above.
+//! In [`Bundle::verify`] (DECISIONS.md "1:1 sessions"): at
 //! most the configured number of installations, no timestamp more than
 //! [`MAX_BUNDLE_CLOCK_SKEW_MS`] ahead of the receiver's clock, and the signature
 //! (`verify_strict`).
@@ -154,25 +163,15 @@ impl Bundle {
         Timestamp::from_wire_nanos(self.timestamp_ns).unwrap_or(Timestamp::ZERO)
     }
 
-    /// The signed material (module docs).
+    /// The signed material (module docs): the installations in ascending id order, the
+    /// order of the map.
     pub(crate) fn material(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(1 + self.installations.len() * 117 + 40);
-        // Decoding bounds the count by MAX_INSTALLATIONS (16).
-        out.push(u8::try_from(self.installations.len()).unwrap_or(u8::MAX));
-        for (id, spk) in &self.installations {
-            id.write_prefixed(&mut out);
-            out.extend_from_slice(spk.key.as_bytes());
-            out.extend_from_slice(&spk.version.to_be_bytes());
-            out.extend_from_slice(&spk.protocol_version.to_be_bytes());
-            out.extend_from_slice(&spk.created_at.as_millis().to_be_bytes());
-        }
-        out.extend_from_slice(self.identity_dh.as_bytes());
-        out.extend_from_slice(&self.timestamp_ns.to_be_bytes());
-        out
+        write_material(self.installations.iter(), &self.identity_dh, self.timestamp_ns)
     }
 
     /// Parses `material` (as written by [`material`](Self::material)) back into a bundle;
-    /// used by contact codes, which carry the material itself.
+    /// used by contact codes, which carry the material itself. The installations must be in
+    /// strictly ascending id order, the only order `material` writes (module docs).
     pub(crate) fn from_material(
         identity: IdentityPublicKey,
         material: &[u8],
@@ -195,9 +194,11 @@ impl Bundle {
                 created_at: Timestamp::from_millis(u64::from_be_bytes(reader.array("created_at")?)),
             };
             check_spk(&spk)?;
-            if installations.insert(id, spk).is_some() {
-                return Err(DecodeError::Invalid { field: "installation_id" });
+            // Canonical order: each id above the last one (which also excludes repeats).
+            if installations.last_key_value().is_some_and(|(last, _)| *last >= id) {
+                return Err(DecodeError::Order { field: "installation_id" });
             }
+            installations.insert(id, spk);
         }
         let identity_dh = DhPublicKey::from_bytes(reader.array("identity_dh")?);
         let timestamp_ns = i64::from_be_bytes(reader.array("timestamp")?);
@@ -219,6 +220,28 @@ impl Bundle {
     pub(crate) fn digest(&self) -> Sha256Digest {
         sha256_parts(&[self.identity.as_bytes(), &self.material(), self.signature.as_bytes()])
     }
+}
+
+/// Writes the material of the module docs, listing `installations` in the order given
+/// (ascending for every bundle; tests pass other orders to check they are refused).
+pub(crate) fn write_material<'a>(
+    installations: impl ExactSizeIterator<Item = (&'a InstallationId, &'a SignedPreKeyPublic)>,
+    identity_dh: &DhPublicKey,
+    timestamp_ns: i64,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + installations.len() * 117 + 40);
+    // Decoding bounds the count by MAX_INSTALLATIONS (16).
+    out.push(u8::try_from(installations.len()).unwrap_or(u8::MAX));
+    for (id, spk) in installations {
+        id.write_prefixed(&mut out);
+        out.extend_from_slice(spk.key.as_bytes());
+        out.extend_from_slice(&spk.version.to_be_bytes());
+        out.extend_from_slice(&spk.protocol_version.to_be_bytes());
+        out.extend_from_slice(&spk.created_at.as_millis().to_be_bytes());
+    }
+    out.extend_from_slice(identity_dh.as_bytes());
+    out.extend_from_slice(&timestamp_ns.to_be_bytes());
+    out
 }
 
 struct Reader<'a>(&'a [u8]);
@@ -440,6 +463,61 @@ mod tests {
         );
     }
 
+    /// The ids of `material`'s installations, in the order listed.
+    fn listed_ids(material: &[u8]) -> Vec<Vec<u8>> {
+        let (&count, mut rest) = material.split_first().unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..count {
+            let (&len, tail) = rest.split_first().unwrap();
+            let (id, tail) = tail.split_at(usize::from(len));
+            ids.push(id.to_vec());
+            rest = &tail[32 + 4 + 4 + 8..];
+        }
+        ids
+    }
+
+    #[test]
+    fn material_lists_installations_in_strictly_ascending_id_order() {
+        let identity = IdentityKeyPair::generate(&mut ChaCha20Rng::seed_from_u64(3));
+        // Inserted out of order; "Z" < "a" < "aa" < "b" byte-wise, while a comparison of the
+        // length-prefixed entries would put "Z", "a" and "b" (length 1) before "aa".
+        let installations = ["b", "aa", "Z", "a", "a~"]
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| (id(name), spk(u8::try_from(i).unwrap(), 1)))
+            .collect();
+        let bundle = VerifiedBundle::sign(
+            &identity,
+            DhPublicKey::from_bytes([9; 32]),
+            installations,
+            Timestamp::from_millis(5_000),
+        );
+        let material = bundle.inner().material();
+        let expected: Vec<&[u8]> = vec![b"Z", b"a", b"aa", b"a~", b"b"];
+        assert_eq!(listed_ids(&material), expected);
+        let inner = bundle.inner();
+        assert_eq!(
+            Bundle::from_material(inner.identity, &material, inner.signature).as_ref(),
+            Ok(inner)
+        );
+    }
+
+    #[test]
+    fn material_out_of_order_or_repeated_is_refused() {
+        let (_, bundle) = signed(3, 5_000);
+        let inner = bundle.inner();
+        let entries: Vec<_> = inner.installations.iter().collect();
+        let [a, b, c] = entries[..] else { panic!("three installations") };
+        for listed in [[b, a, c], [a, c, b], [c, b, a], [a, a, b], [a, b, b]] {
+            let material =
+                write_material(listed.into_iter(), &inner.identity_dh, inner.timestamp_ns);
+            assert_eq!(
+                Bundle::from_material(inner.identity, &material, inner.signature),
+                Err(DecodeError::Order { field: "installation_id" })
+            );
+        }
+    }
+
     #[test]
     fn every_signed_field_is_covered() {
         let (_, bundle) = signed(2, 5_000);
@@ -556,6 +634,47 @@ mod tests {
             let parsed = Bundle::decode(&bundle.encode()).unwrap();
             let verified = parsed.verify(Timestamp::from_millis(now), MAX_INSTALLATIONS).unwrap();
             prop_assert_eq!(wire::Bundle::from(&verified), wire::Bundle::from(&bundle));
+        }
+
+        /// Material round-trips for any set of ids, and only its own (ascending) order is
+        /// accepted: every other order of the same entries is refused.
+        #[test]
+        fn material_round_trips_in_one_order_only(
+            (names, order) in prop::collection::btree_set("[!-~]{1,12}", 1..=MAX_INSTALLATIONS)
+                .prop_flat_map(|names| {
+                    let n = names.len();
+                    (Just(names), Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+                }),
+        ) {
+            let identity = IdentityKeyPair::generate(&mut ChaCha20Rng::seed_from_u64(4));
+            let installations = names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| (id(name), spk(u8::try_from(i).unwrap(), 1)))
+                .collect();
+            let bundle = VerifiedBundle::sign(
+                &identity,
+                DhPublicKey::from_bytes([9; 32]),
+                installations,
+                Timestamp::from_millis(5_000),
+            );
+            let inner = bundle.inner();
+            let material = inner.material();
+            let ids: Vec<Vec<u8>> = names.iter().map(|n| n.as_bytes().to_vec()).collect();
+            prop_assert_eq!(listed_ids(&material), ids);
+            let again = Bundle::from_material(inner.identity, &material, inner.signature);
+            prop_assert_eq!(again.as_ref(), Ok(inner));
+
+            let entries: Vec<_> = inner.installations.iter().collect();
+            let listed = order.iter().map(|&i| entries[i]);
+            let reordered = write_material(listed, &inner.identity_dh, inner.timestamp_ns);
+            let sorted = order.windows(2).all(|w| w[0] < w[1]);
+            let outcome = Bundle::from_material(inner.identity, &reordered, inner.signature);
+            if sorted {
+                prop_assert_eq!(outcome.as_ref(), Ok(inner));
+            } else {
+                prop_assert_eq!(outcome, Err(DecodeError::Order { field: "installation_id" }));
+            }
         }
     }
 }

@@ -12,9 +12,10 @@
 //! Every character is in the QR alphanumeric set (uppercase letters, digits, ':'), which
 //! packs 5.5 bits per character. One installation with a 36-character id is 223 bytes of
 //! binary, 363 characters of text: a version-10 QR code at level M. Decoding is strict (one
-//! canonical text per code: trailing bits must be zero) and then verifies the bundle exactly
-//! as [`Bundle::verify`](crate::Bundle::verify) does, so a code that decodes is authenticated
-//! by the identity it names.
+//! canonical text per bundle: trailing bits must be zero, and the material must list the
+//! installations in strictly ascending id order, else [`DecodeError::Order`]) and then verifies
+//! the bundle exactly as [`Bundle::verify`](crate::Bundle::verify) does, so a code that decodes
+//! is authenticated by the identity it names.
 
 use kaiwa_crypto::{IdentityPublicKey, Signature};
 
@@ -123,10 +124,14 @@ mod tests {
     use rand_chacha::ChaCha20Rng;
     use rand_chacha::rand_core::SeedableRng;
 
+    use kaiwa_crypto::{DhPublicKey, IdentityKeyPair};
+
     use super::*;
     use crate::account::Account;
+    use crate::bundle::{BUNDLE_SIGNATURE_CONTEXT, SignedPreKeyPublic, write_material};
     use crate::error::BundleError;
     use crate::installation::InstallationId;
+    use crate::limits::MAX_INSTALLATIONS;
 
     fn bundle() -> VerifiedBundle {
         let account = Account::generate(
@@ -186,6 +191,113 @@ mod tests {
         );
     }
 
+    /// A bundle of `identity` listing `names` (any order; the map sorts them).
+    fn multi(identity: &IdentityKeyPair, names: &[&str]) -> VerifiedBundle {
+        let installations = names
+            .iter()
+            .zip(1u8..)
+            .map(|(name, i)| {
+                let spk = SignedPreKeyPublic {
+                    key: DhPublicKey::from_bytes([i; 32]),
+                    version: u32::from(i),
+                    protocol_version: 1,
+                    created_at: Timestamp::from_millis(1_000),
+                };
+                (InstallationId::new(*name).unwrap(), spk)
+            })
+            .collect();
+        VerifiedBundle::sign(
+            identity,
+            DhPublicKey::from_bytes([9; 32]),
+            installations,
+            Timestamp::from_millis(5_000),
+        )
+    }
+
+    /// The code of `material` signed by `signature`, built the way `encode_contact_code` does.
+    fn code(identity: &IdentityPublicKey, signature: &Signature, material: &[u8]) -> String {
+        let mut binary = vec![VERSION];
+        binary.extend_from_slice(identity.as_bytes());
+        binary.extend_from_slice(signature.as_bytes());
+        binary.extend_from_slice(material);
+        format!("{CONTACT_CODE_PREFIX}{}", base32_encode(&binary))
+    }
+
+    #[test]
+    fn installations_out_of_order_are_refused() {
+        let identity = IdentityKeyPair::generate(&mut ChaCha20Rng::seed_from_u64(22));
+        let bundle = multi(&identity, &["phone", "laptop", "tablet"]);
+        let inner = bundle.inner();
+        let now = Timestamp::from_millis(5_000);
+        let canonical = encode_contact_code(&bundle);
+        assert_eq!(code(&inner.identity(), inner.signature(), &inner.material()), canonical);
+        assert_eq!(decode_contact_code(&canonical, now, 3), Ok(bundle.clone()));
+
+        let entries: Vec<_> = bundle.installations().collect();
+        let [laptop, phone, tablet] = entries[..] else { panic!("three installations") };
+        let refused =
+            Err(ContactCodeError::Decode(DecodeError::Order { field: "installation_id" }));
+        for listed in [[phone, laptop, tablet], [tablet, phone, laptop], [laptop, laptop, phone]] {
+            let material = write_material(
+                listed.into_iter(),
+                &bundle.identity_dh(),
+                bundle.timestamp().to_wire_nanos(),
+            );
+            // With the bundle's own signature (over the canonical material) this was a second
+            // valid encoding of the same bundle; re-signed over exactly these bytes, only
+            // the order is wrong. Both are refused for the order.
+            let original = code(&inner.identity(), inner.signature(), &material);
+            assert_eq!(decode_contact_code(&original, now, 3), refused);
+            let resigned = identity.sign(&BUNDLE_SIGNATURE_CONTEXT, &material);
+            let resigned = code(&inner.identity(), &resigned, &material);
+            assert_eq!(decode_contact_code(&resigned, now, 3), refused);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Codes of bundles with any set of installations round-trip, and every other order
+        /// of the same installations is refused, whichever material the signature covers.
+        #[test]
+        fn codes_round_trip_and_only_the_canonical_order_decodes(
+            (names, order) in prop::collection::btree_set("[!-~]{1,16}", 1..=MAX_INSTALLATIONS)
+                .prop_flat_map(|names| {
+                    let n = names.len();
+                    (Just(names), Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+                }),
+        ) {
+            let identity = IdentityKeyPair::generate(&mut ChaCha20Rng::seed_from_u64(23));
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let bundle = multi(&identity, &names);
+            let now = Timestamp::from_millis(5_000);
+            let text = encode_contact_code(&bundle);
+            prop_assert!(text.len() <= MAX_CONTACT_CODE_LEN);
+            prop_assert_eq!(decode_contact_code(&text, now, MAX_INSTALLATIONS), Ok(bundle.clone()));
+
+            let entries: Vec<_> = bundle.installations().collect();
+            let material = write_material(
+                order.iter().map(|&i| entries[i]),
+                &bundle.identity_dh(),
+                bundle.timestamp().to_wire_nanos(),
+            );
+            let resigned = identity.sign(&BUNDLE_SIGNATURE_CONTEXT, &material);
+            let inner = bundle.inner();
+            for signature in [inner.signature(), &resigned] {
+                let decoded =
+                    decode_contact_code(&code(&inner.identity(), signature, &material), now, 16);
+                if order.windows(2).all(|w| w[0] < w[1]) {
+                    prop_assert_eq!(decoded, Ok(bundle.clone()));
+                } else {
+                    prop_assert_eq!(
+                        decoded,
+                        Err(ContactCodeError::Decode(DecodeError::Order { field: "installation_id" }))
+                    );
+                }
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -195,9 +307,31 @@ mod tests {
         }
 
         #[test]
-        fn arbitrary_binary_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
-            let text = format!("{CONTACT_CODE_PREFIX}{}", base32_encode(&bytes));
+        fn arbitrary_binary_never_panics(
+            versioned in any::<bool>(),
+            bytes in prop::collection::vec(any::<u8>(), 0..400),
+        ) {
+            // Half the inputs get past the version byte, so the material parser sees them.
+            let binary = if versioned { [&[VERSION][..], &bytes].concat() } else { bytes };
+            let text = format!("{CONTACT_CODE_PREFIX}{}", base32_encode(&binary));
             let _ = decode_contact_code(&text, Timestamp::from_millis(u64::MAX), 16);
+        }
+
+        /// One encoding per bundle: changing any byte of a valid code's binary (version,
+        /// identity, signature or material) never yields a code that decodes.
+        #[test]
+        fn every_changed_byte_of_a_code_is_refused(at in any::<usize>(), mask in 1..=255u8) {
+            let identity = IdentityKeyPair::generate(&mut ChaCha20Rng::seed_from_u64(24));
+            let bundle = multi(&identity, &["phone", "laptop", "tablet"]);
+            let inner = bundle.inner();
+            let mut binary = vec![VERSION];
+            binary.extend_from_slice(inner.identity().as_bytes());
+            binary.extend_from_slice(inner.signature().as_bytes());
+            binary.extend_from_slice(&inner.material());
+            let at = at % binary.len();
+            binary[at] ^= mask;
+            let text = format!("{CONTACT_CODE_PREFIX}{}", base32_encode(&binary));
+            prop_assert!(decode_contact_code(&text, Timestamp::from_millis(u64::MAX / 2), 16).is_err());
         }
 
         #[test]

@@ -58,6 +58,13 @@ pub enum DecodeError {
         /// Entries given.
         actual: usize,
     },
+    /// The entries of a list that has one canonical order (strictly ascending by key) are
+    /// out of order or repeat a key, so the same content would have several encodings.
+    #[error("entries of `{field}` are not in strictly ascending order")]
+    Order {
+        /// The field whose entries are out of order.
+        field: &'static str,
+    },
     /// An installation id is malformed.
     #[error("invalid installation id")]
     InstallationId(#[from] InstallationIdError),
