@@ -14,6 +14,9 @@
 //!                   same or lower    -> keep the prekey
 //!                 keep the `max_installations` installations seen most recently (by the
 //!                 timestamp of the last bundle listing them, then by prekey creation time)
+//!
+//! record: PeerRecord (record.rs) with the installations in strictly ascending id order,
+//!         the order `to_record` writes; loading refuses any other order or a repeated id
 //! ```
 
 use std::collections::BTreeMap;
@@ -194,8 +197,15 @@ impl Peer {
                 .cloned()
                 .map(Session::from_proto)
                 .collect::<Result<Vec<_>, _>>()?;
+            let id =
+                InstallationId::new(inst.installation_id.clone()).map_err(DecodeError::from)?;
+            // `to_record` writes the map in ascending id order; any other order (or a repeated
+            // id, whose sessions a map would silently drop) is not a record this code wrote.
+            if installations.last_key_value().is_some_and(|(last, _)| *last >= id) {
+                return Err(DecodeError::Order { field: "installations.installation_id" }.into());
+            }
             installations.insert(
-                InstallationId::new(inst.installation_id.clone()).map_err(DecodeError::from)?,
+                id,
                 PeerInstallation {
                     pre_key,
                     last_seen: Timestamp::from_millis(inst.last_seen),
@@ -272,5 +282,37 @@ mod tests {
         let mut me = Peer::new(identity.public_key());
         me.merge(&four, 3, Some(&InstallationId::new("d2").unwrap()));
         assert!(!me.installations.contains_key(&InstallationId::new("d2").unwrap()));
+    }
+
+    #[test]
+    fn a_record_lists_installations_in_ascending_order_and_loads_only_so() {
+        let identity = IdentityKeyPair::generate(&mut ChaCha20Rng::seed_from_u64(62));
+        let mut peer = Peer::new(identity.public_key());
+        let three = bundle(
+            &identity,
+            &[("d2", spk(2, 1, 10)), ("d1", spk(1, 1, 10)), ("d3", spk(3, 1, 10))],
+            100,
+        );
+        assert!(peer.merge(&three, 3, None));
+        let record = peer.to_record();
+        let loaded = Peer::from_record(&record, &identity.public_key()).unwrap();
+        assert_eq!(loaded.to_record().as_bytes(), record.as_bytes());
+        let proto = PeerRecordProto::decode(record.as_bytes()).unwrap();
+        let ids: Vec<&str> =
+            proto.installations.iter().map(|i| i.installation_id.as_str()).collect();
+        assert_eq!(ids, ["d1", "d2", "d3"]);
+
+        let refused =
+            RecordError::Decode(DecodeError::Order { field: "installations.installation_id" });
+        for listed in [[1, 0, 2], [0, 2, 1], [2, 1, 0], [0, 0, 1], [0, 1, 1]] {
+            let mut reordered = proto.clone();
+            reordered.installations =
+                listed.iter().map(|&i| proto.installations[i].clone()).collect();
+            let bytes = PeerRecord::from_bytes(reordered.encode_to_vec());
+            assert_eq!(
+                Peer::from_record(&bytes, &identity.public_key()).err(),
+                Some(refused.clone())
+            );
+        }
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! message PeerRecord {          uint32 version = 1; bytes identity = 2; bytes identity_dh = 3;
-//!                               bytes bundle_digest = 4; repeated InstallationRecord installations = 5; }
+//!                               bytes bundle_digest = 4;
+//!                               repeated InstallationRecord installations = 5; }  // ascending id
 //! message InstallationRecord {  string installation_id = 1; bytes signed_pre_key = 2;
 //!                               uint32 key_version = 3; uint32 protocol_version = 4;
 //!                               uint64 created_at = 5; uint64 last_seen = 6;
@@ -25,8 +26,9 @@
 //! message SkippedKeyRecord {    bytes ratchet_key = 1; uint32 index = 2; bytes message_key = 3; }
 //! ```
 //!
-//! Loading checks every length and bound (the same limits as live state), so a corrupted or
-//! hostile record cannot create state the code would never create itself.
+//! Loading checks every length and bound (the same limits as live state) and the order of the
+//! installations (strictly ascending id, as written; peer.rs), so a corrupted or hostile
+//! record cannot create state the code would never create itself.
 
 use std::collections::VecDeque;
 
