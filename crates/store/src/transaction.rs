@@ -8,6 +8,7 @@
 //! drop(tx) without commit               ROLLBACK
 //!
 //! batch:  BEGIN; for each message { SAVEPOINT; mark; apply; RELEASE | ROLLBACK TO }; COMMIT
+//! group:   BEGIN; for each operation { SAVEPOINT; apply; RELEASE | ROLLBACK TO }; COMMIT
 //! ```
 //!
 //! A process killed at any point leaves either the state before `begin` or the state after
@@ -59,12 +60,58 @@ impl<'s> Transaction<'s> {
         self.inner.rollback().during("rolling back")
     }
 
+    /// Runs `apply` in a savepoint: if it fails, everything it wrote through the transaction
+    /// is undone and the transaction stays usable for the next step. Nothing is durable
+    /// before [`commit`](Self::commit). Savepoints nest.
+    ///
+    /// This is how several independent operations share one commit (a group commit): each
+    /// runs in its own savepoint, the failures are undone alone, and one `fsync` makes the
+    /// rest durable together.
+    ///
+    /// ```
+    /// # use kaiwa_store::{MessageHash, Store, StoreError};
+    /// # use kaiwa_session::Timestamp;
+    /// let mut store = Store::open_in_memory()?;
+    /// let hash = MessageHash::new([7; 32]);
+    /// let mut tx = store.begin()?;
+    /// let failed: Result<(), StoreError> = tx.savepoint(|tx| {
+    ///     tx.mark_processed(&hash, Timestamp::from_millis(1))?;
+    ///     Err(StoreError::Corrupt { table: "example", column: "none" })
+    /// });
+    /// assert!(failed.is_err());
+    /// assert!(!tx.is_processed(&hash)?); // undone
+    /// tx.commit()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `apply`'s error, or a [`StoreError`] (converted with `From`) if the savepoint cannot
+    /// be opened or closed; in the latter case the transaction is unusable and must be
+    /// dropped (which rolls everything back).
+    pub fn savepoint<T, E: From<StoreError>>(
+        &mut self,
+        apply: impl FnOnce(&mut Self) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.inner.execute_batch("SAVEPOINT kaiwa_step").during("opening a savepoint")?;
+        let result = apply(self);
+        let end = if result.is_ok() {
+            "RELEASE kaiwa_step"
+        } else {
+            "ROLLBACK TO kaiwa_step; RELEASE kaiwa_step"
+        };
+        match self.inner.execute_batch(end).during("closing a savepoint") {
+            Ok(()) => result,
+            Err(err) => result.and(Err(E::from(err))),
+        }
+    }
+
     /// [`Store::process_once`](crate::Store::process_once) inside this transaction, for
     /// processing a batch of received messages with one commit: each message runs in its
-    /// own savepoint, so one whose `apply` fails is undone alone (its processed mark
-    /// included) and the others stay; nothing is durable before [`commit`](Self::commit).
-    /// A batch of 100 commits about 70 times faster than 100 transactions (crate benches),
-    /// at the price of processing the whole batch again after a crash before the commit.
+    /// own [`savepoint`](Self::savepoint), so one whose `apply` fails is undone alone (its
+    /// processed mark included) and the others stay; nothing is durable before
+    /// [`commit`](Self::commit). A batch of 100 commits about 70 times faster than 100
+    /// transactions (crate benches), at the price of processing the whole batch again after
+    /// a crash before the commit.
     ///
     /// # Errors
     /// `apply`'s error, or a [`StoreError`] (converted with `From`) if SQLite fails.
@@ -74,23 +121,11 @@ impl<'s> Transaction<'s> {
         now: Timestamp,
         apply: impl FnOnce(&mut Self) -> Result<T, E>,
     ) -> Result<Processed<T>, E> {
-        self.inner.execute_batch("SAVEPOINT kaiwa_message").during("opening a savepoint")?;
-        let result = match self.mark_processed(hash, now) {
+        self.savepoint(|tx| match tx.mark_processed(hash, now) {
             Ok(false) => Ok(Processed::AlreadyProcessed),
-            Ok(true) => apply(self).map(Processed::Applied),
+            Ok(true) => apply(tx).map(Processed::Applied),
             Err(err) => Err(E::from(err)),
-        };
-        let end = if result.is_ok() {
-            "RELEASE kaiwa_message"
-        } else {
-            "ROLLBACK TO kaiwa_message; RELEASE kaiwa_message"
-        };
-        match self.inner.execute_batch(end).during("closing a savepoint") {
-            Ok(()) => result,
-            // The savepoint could not be closed: the transaction is unusable, and the
-            // caller must drop it (which rolls everything back).
-            Err(err) => result.and(Err(E::from(err))),
-        }
+        })
     }
 
     pub(crate) fn conn(&self) -> &Connection {
