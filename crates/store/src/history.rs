@@ -445,6 +445,20 @@ pub(crate) fn page(
     Ok(page)
 }
 
+pub(crate) fn last_clock(conn: &Connection, chat: &ChatId) -> Result<Option<u64>, StoreError> {
+    let operation = "reading a chat's last clock";
+    let (kind, chat_id) = chat.to_sql();
+    let clock: Option<i64> = conn
+        .prepare_cached("SELECT MAX(clock) FROM messages WHERE chat_kind = ?1 AND chat_id = ?2")
+        .and_then(|mut stmt| stmt.query_row(params![kind, chat_id], |row| row.get(0)))
+        .during(operation)?;
+    clock
+        .map(|c| {
+            u64::try_from(c).map_err(|_| StoreError::Corrupt { table: "messages", column: "clock" })
+        })
+        .transpose()
+}
+
 pub(crate) fn chats(conn: &Connection) -> Result<Vec<ChatSummary>, StoreError> {
     let operation = "listing chats";
     let sql = "SELECT chat_kind, chat_id, COUNT(*), MAX(clock) FROM messages

@@ -290,6 +290,19 @@ macro_rules! shared_api {
                 crate::history::page(self.conn(), chat, before, limit)
             }
 
+            /// The highest Lamport clock in `chat`'s history (`None` if it has none): what a
+            /// new message's clock must exceed. One index lookup, unlike reading a page.
+            ///
+            /// # Errors
+            /// [`StoreError::Sqlite`](crate::StoreError::Sqlite),
+            /// [`StoreError::Corrupt`](crate::StoreError::Corrupt).
+            pub fn last_clock(
+                &self,
+                chat: &crate::ChatId,
+            ) -> Result<Option<u64>, crate::StoreError> {
+                crate::history::last_clock(self.conn(), chat)
+            }
+
             /// Every chat with at least one message, most recent (highest clock) first.
             ///
             /// # Errors

@@ -92,14 +92,16 @@ impl<'s> Transaction<'s> {
         &mut self,
         apply: impl FnOnce(&mut Self) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.inner.execute_batch("SAVEPOINT kaiwa_step").during("opening a savepoint")?;
+        // Cached statements: a savepoint per operation must not cost a parse each.
+        self.run_cached("SAVEPOINT kaiwa_step").during("opening a savepoint")?;
         let result = apply(self);
         let end = if result.is_ok() {
-            "RELEASE kaiwa_step"
+            self.run_cached("RELEASE kaiwa_step")
         } else {
-            "ROLLBACK TO kaiwa_step; RELEASE kaiwa_step"
+            self.run_cached("ROLLBACK TO kaiwa_step")
+                .and_then(|()| self.run_cached("RELEASE kaiwa_step"))
         };
-        match self.inner.execute_batch(end).during("closing a savepoint") {
+        match end.during("closing a savepoint") {
             Ok(()) => result,
             Err(err) => result.and(Err(E::from(err))),
         }
@@ -126,6 +128,10 @@ impl<'s> Transaction<'s> {
             Ok(true) => apply(tx).map(Processed::Applied),
             Err(err) => Err(E::from(err)),
         })
+    }
+
+    fn run_cached(&self, sql: &str) -> Result<(), rusqlite::Error> {
+        self.inner.prepare_cached(sql)?.execute([]).map(drop)
     }
 
     pub(crate) fn conn(&self) -> &Connection {

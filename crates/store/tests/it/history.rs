@@ -70,13 +70,21 @@ fn every_kind_of_chat_round_trips_and_is_listed() {
     assert_eq!(
         store.chats().unwrap(),
         [
-            ChatSummary { chat: channel, messages: 1, last_clock: 9 },
+            ChatSummary { chat: channel.clone(), messages: 1, last_clock: 9 },
             ChatSummary { chat: group.clone(), messages: 2, last_clock: 6 },
             ChatSummary { chat: dm, messages: 1, last_clock: 2 },
         ]
     );
     assert_eq!(store.history(&group, None, 10).unwrap().len(), 2);
     assert_eq!(store.message(MessageId::from_raw(999)).unwrap(), None);
+    // The last clock is the highest, not the last inserted, and per chat.
+    assert_eq!(store.last_clock(&group).unwrap(), Some(6));
+    assert_eq!(store.last_clock(&channel).unwrap(), Some(9));
+    store
+        .insert_message(&NewMessage::outgoing(&group, alice(), 5, at(5), b"late"), at(101))
+        .unwrap();
+    assert_eq!(store.last_clock(&group).unwrap(), Some(6));
+    assert_eq!(store.last_clock(&direct(alice())).unwrap(), None);
 }
 
 #[test]
