@@ -6,7 +6,8 @@
 //! | bench | what one iteration does |
 //! | --- | --- |
 //! | `bare_decrypt` | `SessionManager::receive` of one in-order message |
-//! | `e2e_burst_100` | Alice sends 100 texts (one commit + publish each); Bob receives all 100 (batched commits) |
+//! | `e2e_burst_100` | Alice sends 100 texts at once (concurrent sends: group commits); Bob receives all 100 (batched commits) |
+//! | `e2e_sequential_100` | Alice sends 100 texts one after another (one commit each); Bob receives all 100 |
 //! | `e2e_latency` | Alice sends one text; Bob's client reports it |
 //!
 //! The ratio printed at the end is (messages/s end to end) / (bare decrypts/s).
@@ -164,13 +165,33 @@ fn end_to_end(c: &mut Criterion, bare_rate: f64) {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
                     let start = Instant::now();
-                    for i in 0..BURST {
-                        pair.alice.send_text(&pair.chat, &format!("m{i}")).await.unwrap();
-                    }
+                    let sends = (0..BURST).map(|i| {
+                        let (alice, chat) = (pair.alice.clone(), pair.chat.clone());
+                        async move { alice.send_text(&chat, &format!("m{i}")).await }
+                    });
+                    futures::future::try_join_all(sends).await.unwrap();
                     receive(&mut pair.bob_events, BURST).await;
                     total += start.elapsed();
                 }
                 per_message = total / u32::try_from(iters * BURST).unwrap_or(u32::MAX);
+                total
+            })
+        });
+    });
+    let mut sequential_per_message = Duration::ZERO;
+    group.bench_function("sequential_100", |bench| {
+        bench.iter_custom(|iters| {
+            runtime.block_on(async {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let start = Instant::now();
+                    for i in 0..BURST {
+                        pair.alice.send_text(&pair.chat, &format!("s{i}")).await.unwrap();
+                    }
+                    receive(&mut pair.bob_events, BURST).await;
+                    total += start.elapsed();
+                }
+                sequential_per_message = total / u32::try_from(iters * BURST).unwrap_or(u32::MAX);
                 total
             })
         });
@@ -196,9 +217,11 @@ fn end_to_end(c: &mut Criterion, bare_rate: f64) {
     let e2e_rate = 1.0 / per_message.as_secs_f64().max(1e-12);
     latencies.sort_unstable();
     let median = latencies.get(latencies.len() / 2).copied().unwrap_or_default();
+    let sequential_rate = 1.0 / sequential_per_message.as_secs_f64().max(1e-12);
     println!(
-        "end to end: {e2e_rate:.0} messages/s, median latency {median:?}; bare decrypt: {bare_rate:.0} messages/s; ratio {:.3}",
-        e2e_rate / bare_rate
+        "end to end: {e2e_rate:.0} messages/s concurrent (ratio {:.3}), {sequential_rate:.0} messages/s sequential (ratio {:.3}), median latency {median:?}; bare decrypt: {bare_rate:.0} messages/s",
+        e2e_rate / bare_rate,
+        sequential_rate / bare_rate
     );
     runtime.block_on(pair.alice.shutdown());
 }

@@ -4,6 +4,9 @@
 //! Client (cheap to clone) ── Arc<Inner>
 //!   core: Mutex<Core>          store + session manager + keys + caches; every operation runs
 //!                              on tokio's blocking pool (SQLite and the crypto are blocking)
+//!   queue                      operations waiting for a group commit: one drain at a time
+//!                              takes everything queued (≤ MAX_GROUP_COMMIT) and commits it
+//!                              in one transaction, a savepoint per operation
 //!   receive task               subscriptions → batches (≤ MAX_BATCH) → Core::process → events;
 //!                              subscribes, catches up from Store, fetches bundles on request
 //!   publish task               outbox → Transport::publish → mark published / record failure;
@@ -16,10 +19,16 @@
 //! Every operation commits before it returns; publication follows. An operation that returns
 //! `Ok` has its message in the outbox, so it is never lost: a crash before publication
 //! publishes it at the next start (with the same hash, so receivers drop a second copy).
+//!
+//! Operations called concurrently (from several tasks, or joined futures) share commits:
+//! while one group commits, the next queues, so N concurrent sends cost far fewer than N
+//! `fsync`s, and each still returns only once its own operation is durable. Operations
+//! called one after another from one task each commit alone.
 
 mod tasks;
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use kaiwa_group::{GroupId, MemberStatus, ReactionKind};
@@ -31,11 +40,11 @@ use tokio::task::JoinHandle;
 
 use crate::config::ClientConfig;
 use crate::content::{Content, Message, MessageRef};
-use crate::core::{Core, Effects, GroupAction, MemberAction, OrgAction};
+use crate::core::{Core, Effects, GroupAction, MemberAction, Operation, OrgAction, Pending};
 use crate::environment::{Clock, Environment};
 use crate::error::Error;
 use crate::event::Event;
-use crate::limits::MAX_EVENT_BUFFER;
+use crate::limits::{MAX_EVENT_BUFFER, MAX_GROUP_COMMIT};
 use crate::net::Net;
 use crate::profile::Profile;
 
@@ -53,6 +62,7 @@ pub struct Client {
 
 pub(crate) struct Inner {
     core: Mutex<Core>,
+    queue: Mutex<CommitQueue>,
     net: Arc<dyn Net>,
     config: ClientConfig,
     clock: Arc<dyn Clock>,
@@ -60,10 +70,96 @@ pub(crate) struct Inner {
     events: broadcast::Sender<Event>,
     first_events: Mutex<Option<broadcast::Receiver<Event>>>,
     commands: mpsc::UnboundedSender<Command>,
+    counters: Counters,
     publish: Notify,
     in_flight: Mutex<BTreeSet<OutboxId>>,
     shutdown: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// What a client has done since it started ([`Client::stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Local operations (sends, group and organization actions, the queries that need the
+    /// protocol objects loaded) that committed or failed.
+    pub operations: u64,
+    /// The transactions they ran in: fewer than `operations` when concurrent operations
+    /// shared a commit.
+    pub operation_commits: u64,
+    /// Received messages processed for the first time (duplicates not counted).
+    pub received: u64,
+    /// The transactions they were processed in.
+    pub receive_commits: u64,
+    /// Outbox entries published.
+    pub published: u64,
+    /// Publication attempts that failed (to be retried, or given up).
+    pub publish_failures: u64,
+}
+
+/// The counters behind [`Stats`].
+#[derive(Default)]
+pub(crate) struct Counters {
+    operations: AtomicU64,
+    operation_commits: AtomicU64,
+    received: AtomicU64,
+    receive_commits: AtomicU64,
+    published: AtomicU64,
+    publish_failures: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn add_received(&self, messages: usize) {
+        self.received.fetch_add(u64::try_from(messages).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.receive_commits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_published(&self, published: usize, failed: usize) {
+        self.published.fetch_add(u64::try_from(published).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.publish_failures
+            .fetch_add(u64::try_from(failed).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> Stats {
+        Stats {
+            operations: self.operations.load(Ordering::Relaxed),
+            operation_commits: self.operation_commits.load(Ordering::Relaxed),
+            received: self.received.load(Ordering::Relaxed),
+            receive_commits: self.receive_commits.load(Ordering::Relaxed),
+            published: self.published.load(Ordering::Relaxed),
+            publish_failures: self.publish_failures.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Operations waiting for a group commit ([`Inner::drain`]).
+#[derive(Default)]
+struct CommitQueue {
+    operations: Vec<Box<dyn Operation>>,
+    /// Whether a drain is running (it takes every operation queued before it stops).
+    draining: bool,
+}
+
+/// Restarts the drain if one unwinds (a bug in a step): the operations queued behind it
+/// must not wait forever.
+struct DrainGuard(Arc<Inner>);
+
+impl Drop for DrainGuard {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        let restart = {
+            let mut queue = lock(&self.0.queue);
+            queue.draining = runtime.is_some() && !queue.operations.is_empty();
+            queue.draining
+        };
+        if let (true, Some(runtime)) = (restart, runtime) {
+            let inner = Arc::clone(&self.0);
+            runtime.spawn_blocking(move || inner.drain());
+        }
+    }
 }
 
 /// Signals the tasks to stop when the last [`Client`] handle is dropped.
@@ -206,14 +302,14 @@ impl Client {
     ) -> Result<Self, Error> {
         let Environment { clock, rng } = environment;
         let clock: Arc<dyn Clock> = Arc::from(clock);
-        let Profile { store, state, .. } = profile;
+        let Profile { store, .. } = profile;
         let core_config = config.clone();
         let core_clock = Arc::clone(&clock);
         let (core, startup) = tokio::task::spawn_blocking(move || {
             let mut core = if create {
-                Core::create(store, state, core_config, core_clock, rng)?
+                Core::create(store, core_config, core_clock, rng)?
             } else {
-                Core::open(store, state, core_config, core_clock, rng)?
+                Core::open(store, core_config, core_clock, rng)?
             };
             let startup = core.startup()?;
             Ok::<_, Error>((core, startup))
@@ -226,6 +322,7 @@ impl Client {
         let (shutdown, _) = watch::channel(false);
         let inner = Arc::new(Inner {
             core: Mutex::new(core),
+            queue: Mutex::new(CommitQueue::default()),
             net,
             config,
             clock,
@@ -233,6 +330,7 @@ impl Client {
             events,
             first_events: Mutex::new(Some(first)),
             commands,
+            counters: Counters::default(),
             publish: Notify::new(),
             in_flight: Mutex::new(BTreeSet::new()),
             shutdown: shutdown.clone(),
@@ -275,6 +373,20 @@ impl Client {
         for task in tasks {
             let _ = task.await;
         }
+    }
+
+    /// What this client has done since it started: operations and the commits they shared,
+    /// messages received and published.
+    ///
+    /// ```no_run
+    /// # fn run(client: kaiwa::Client) {
+    /// let stats = client.stats();
+    /// println!("{} operations in {} commits", stats.operations, stats.operation_commits);
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        self.inner.counters.snapshot()
     }
 
     /// Publishes everything in the outbox now (the background publisher does so anyway).
@@ -424,7 +536,7 @@ impl Client {
                 continue;
             }
             let known =
-                self.inner.act(move |engine, tx, _, _| engine.has_bundle(tx, &peer)).await?;
+                self.inner.read(move |core| core.engine().has_bundle(core.store(), &peer)).await?;
             if known {
                 continue;
             }
@@ -595,9 +707,8 @@ impl Client {
     pub async fn groups(&self) -> Result<Vec<GroupId>, Error> {
         self.inner
             .act(move |engine, tx, _, _| {
-                let ids: Vec<GroupId> = engine.state.get().groups.iter().cloned().collect();
                 let mut known = Vec::new();
-                for id in ids {
+                for id in tx.group_ids()? {
                     if engine.group(tx, &id)?.is_some() {
                         known.push(id);
                     }
@@ -832,9 +943,8 @@ impl Client {
     pub async fn orgs(&self) -> Result<Vec<OrgId>, Error> {
         self.inner
             .act(move |engine, tx, _, _| {
-                let ids: Vec<OrgId> = engine.state.get().followed.iter().copied().collect();
                 let mut known = Vec::new();
-                for id in ids {
+                for id in tx.org_view_ids(&engine.me_in_orgs())? {
                     if engine.view(tx, &id)?.is_some() {
                         known.push(id);
                     }
@@ -858,13 +968,39 @@ impl Inner {
         + Send
         + 'static,
     ) -> Result<T, Error> {
-        let inner = Arc::clone(self);
-        let (value, effects) =
-            tokio::task::spawn_blocking(move || lock(&inner.core).transact(step))
-                .await
-                .map_err(|_| Error::Internal("a blocking task panicked"))??;
-        self.apply(effects);
-        Ok(value)
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let start = {
+            let mut queue = lock(&self.queue);
+            queue.operations.push(Box::new(Pending::new(step, reply)));
+            !core::mem::replace(&mut queue.draining, true)
+        };
+        if start {
+            let inner = Arc::clone(self);
+            tokio::task::spawn_blocking(move || inner.drain());
+        }
+        answer.await.map_err(|_| Error::Internal("an operation was dropped unanswered"))?
+    }
+
+    /// Commits queued operations in groups until the queue is empty (on the blocking pool;
+    /// one drain runs at a time). Operations queued while a group commits form the next
+    /// group: that is what shares one `fsync` among concurrent callers.
+    fn drain(self: Arc<Self>) {
+        let _guard = DrainGuard(Arc::clone(&self));
+        loop {
+            let operations = {
+                let mut queue = lock(&self.queue);
+                if queue.operations.is_empty() {
+                    queue.draining = false;
+                    break;
+                }
+                let take = queue.operations.len().min(MAX_GROUP_COMMIT);
+                queue.operations.drain(..take).collect::<Vec<_>>()
+            };
+            let count = u64::try_from(operations.len()).unwrap_or(u64::MAX);
+            lock(&self.core).transact_group(operations, &mut |effects| self.apply(effects));
+            self.counters.operations.fetch_add(count, Ordering::Relaxed);
+            self.counters.operation_commits.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Runs a read on the blocking pool.
@@ -893,5 +1029,75 @@ impl Inner {
         if !outbox.is_empty() {
             self.publish.notify_one();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kaiwa_store::MessageHash;
+    use kaiwa_transport::sim::SimNetwork;
+    use rand_chacha::ChaCha20Rng;
+    use rand_chacha::rand_core::SeedableRng;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[allow(
+        clippy::await_holding_lock,
+        reason = "the core is held on purpose while the operations are polled once"
+    )]
+    async fn queued_operations_share_one_commit_and_fail_alone() {
+        let network = SimNetwork::new(1);
+        tokio::spawn(network.driver());
+        let environment = Environment::new(network.clone(), ChaCha20Rng::seed_from_u64(1));
+        let profile = Profile::in_memory().unwrap();
+        let client =
+            Client::create(profile, network.node("a"), ClientConfig::default(), environment)
+                .await
+                .unwrap();
+        let hashes: Vec<MessageHash> = (0u8..32).map(|i| MessageHash::new([i; 32])).collect();
+        let failing = 10;
+        let before = client.stats();
+        // Hold the core while every operation queues (each queues when first polled); the
+        // drain started by the first one waits for the core.
+        let held = lock(&client.inner.core);
+        let mut answers: Vec<_> = hashes
+            .iter()
+            .enumerate()
+            .map(|(index, hash)| {
+                let hash = *hash;
+                Box::pin(client.inner.act(move |_, tx, now, _| {
+                    tx.mark_processed(&hash, now.session())?;
+                    if index == failing { Err(Error::UnknownGroup) } else { Ok(index) }
+                }))
+            })
+            .collect();
+        for answer in &mut answers {
+            assert!(futures::poll!(answer.as_mut()).is_pending());
+        }
+        drop(held);
+        for (index, answer) in answers.into_iter().enumerate() {
+            let answer = answer.await;
+            if index == failing {
+                assert!(matches!(answer, Err(Error::UnknownGroup)), "{answer:?}");
+            } else {
+                assert_eq!(answer.unwrap(), index);
+            }
+        }
+        let after = client.stats();
+        assert!(after.operations - before.operations >= 32);
+        // One group, or two if the drain took the first operations before the rest queued;
+        // background work may add a commit of its own.
+        let commits = after.operation_commits - before.operation_commits;
+        assert!((1..=3).contains(&commits), "{commits} commits for 32 operations");
+        let processed: Vec<bool> = client
+            .inner
+            .read(move |core| hashes.iter().map(|h| Ok(core.store().is_processed(h)?)).collect())
+            .await
+            .unwrap();
+        for (index, done) in processed.into_iter().enumerate() {
+            assert_eq!(done, index != failing, "operation {index}");
+        }
+        client.shutdown().await;
     }
 }

@@ -13,9 +13,13 @@
 //!   COMMIT                                             all of it, or nothing on a crash
 //!   → effects: events, outbox entries to publish, topics to subscribe, bundles to fetch
 //!
-//! local action (send, create, invite, ...):
-//!   BEGIN IMMEDIATE; state change + history row (Pending) + outbox rows + processed marks of
-//!   our own messages' hashes; COMMIT; then the publisher sends the outbox rows
+//! local actions (send, create, invite, ...), grouped (one commit for all queued at once):
+//!   BEGIN IMMEDIATE
+//!   for each queued action:  SAVEPOINT; state change + history row (Pending) + outbox rows
+//!                            + processed marks of our own messages' hashes;
+//!                            RELEASE | ROLLBACK TO (a failed action is undone alone)
+//!   COMMIT                                             one fsync for the whole group
+//!   → each action's effects and answer, in order; then the publisher sends the outbox rows
 //! ```
 //!
 //! A failed step rolls the transaction back and drops every cached protocol object (groups,
@@ -49,8 +53,8 @@ use crate::content::Message;
 use crate::environment::{Clock, Now};
 use crate::error::Error;
 use crate::event::Event;
+use crate::limits::MAX_TRACKED_PEERS;
 use crate::net::Route;
-use crate::state::StateFile;
 
 pub(crate) use group::GroupAction;
 pub(crate) use org::{Kept, MemberAction, OrgAction};
@@ -74,6 +78,74 @@ impl Effects {
     }
 }
 
+/// One operation of a group commit ([`Core::transact_group`]).
+pub(crate) trait Operation: Send {
+    /// Runs the operation's step inside the shared transaction, in its own savepoint;
+    /// `false` if it failed (and was undone).
+    fn run(&mut self, engine: &mut Engine, tx: &mut Transaction<'_>, now: Now) -> bool;
+
+    /// Reports the outcome once the commit's is known: the step's value if both succeeded
+    /// (after handing its effects to `apply`), its error, or the commit's.
+    fn finish(self: Box<Self>, commit: Result<(), &Error>, apply: &mut dyn FnMut(Effects));
+}
+
+/// A step of a group commit and where its answer goes.
+pub(crate) struct Pending<T, S> {
+    step: Option<S>,
+    outcome: Option<Result<(T, Effects), Error>>,
+    reply: tokio::sync::oneshot::Sender<Result<T, Error>>,
+}
+
+impl<T, S> Pending<T, S> {
+    pub(crate) fn new(step: S, reply: tokio::sync::oneshot::Sender<Result<T, Error>>) -> Self {
+        Self { step: Some(step), outcome: None, reply }
+    }
+}
+
+impl<T, S> Operation for Pending<T, S>
+where
+    T: Send,
+    S: FnOnce(&mut Engine, &mut Transaction<'_>, Now, &mut Effects) -> Result<T, Error> + Send,
+{
+    fn run(&mut self, engine: &mut Engine, tx: &mut Transaction<'_>, now: Now) -> bool {
+        let Some(step) = self.step.take() else { return true };
+        let mut effects = Effects::default();
+        let result = tx.savepoint(|tx| step(engine, tx, now, &mut effects));
+        let ok = result.is_ok();
+        self.outcome = Some(result.map(|value| (value, effects)));
+        ok
+    }
+
+    fn finish(self: Box<Self>, commit: Result<(), &Error>, apply: &mut dyn FnMut(Effects)) {
+        let answer = match (self.outcome, commit) {
+            (Some(Err(error)), _) => Err(error),
+            (Some(Ok((value, effects))), Ok(())) => {
+                apply(effects);
+                Ok(value)
+            }
+            (_, Err(error)) => Err(shared_failure(error)),
+            (None, Ok(())) => Err(Error::Internal("an operation of a group commit never ran")),
+        };
+        // The caller may have stopped waiting; the outcome stands either way.
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// The error every operation of a failed group commit reports: the commit's own when it
+/// can be rebuilt (SQLite failures carry a code), else a description of it.
+fn shared_failure(error: &Error) -> Error {
+    match error {
+        Error::Store(kaiwa_store::StoreError::Sqlite {
+            operation,
+            source: rusqlite::Error::SqliteFailure(code, message),
+        }) => Error::Store(kaiwa_store::StoreError::Sqlite {
+            operation,
+            source: rusqlite::Error::SqliteFailure(*code, message.clone()),
+        }),
+        _ => Error::Internal("the shared commit of a group of operations failed"),
+    }
+}
+
 /// The store and everything else; split so a transaction can borrow the store while the
 /// protocol steps borrow the rest.
 pub(crate) struct Core {
@@ -86,7 +158,6 @@ pub(crate) struct Engine {
     pub(crate) config: ClientConfig,
     pub(crate) clock: Arc<dyn Clock>,
     rng: Box<dyn CryptoRng + Send>,
-    pub(crate) state: StateFile,
     manager: SessionManager,
     me: PublicId,
     /// Cached groups (reloaded from the store after any rollback).
@@ -101,6 +172,9 @@ pub(crate) struct Engine {
     installations: BTreeMap<PublicId, BTreeSet<InstallationId>>,
     /// When we last answered a peer's unaddressed message with our bundle (Unix ms).
     bundle_replies: BTreeMap<PublicId, u64>,
+    /// Negotiated 1:1 topics per peer (one X25519 each to derive; forgotten when the peer's
+    /// bundles change).
+    direct_topics: BTreeMap<PublicId, ContentTopic>,
 }
 
 pub(crate) fn public_id(key: &IdentityPublicKey) -> PublicId {
@@ -119,7 +193,6 @@ impl Core {
     /// A new account in `store`, which must hold none.
     pub(crate) fn create(
         mut store: Store,
-        state: StateFile,
         config: ClientConfig,
         clock: Arc<dyn Clock>,
         mut rng: Box<dyn CryptoRng + Send>,
@@ -135,24 +208,22 @@ impl Core {
         let mut tx = store.begin()?;
         save_account(&mut tx, &account)?;
         tx.commit()?;
-        Self::with_account(store, state, account, config, clock, rng)
+        Self::with_account(store, account, config, clock, rng)
     }
 
     /// The account in `store`.
     pub(crate) fn open(
         store: Store,
-        state: StateFile,
         config: ClientConfig,
         clock: Arc<dyn Clock>,
         rng: Box<dyn CryptoRng + Send>,
     ) -> Result<Self, Error> {
         let account = load_account(&store)?;
-        Self::with_account(store, state, account, config, clock, rng)
+        Self::with_account(store, account, config, clock, rng)
     }
 
     fn with_account(
         store: Store,
-        state: StateFile,
         account: Account,
         config: ClientConfig,
         clock: Arc<dyn Clock>,
@@ -165,7 +236,6 @@ impl Core {
             config,
             clock,
             rng,
-            state,
             manager,
             me,
             groups: BTreeMap::new(),
@@ -174,6 +244,7 @@ impl Core {
             kept: BTreeMap::new(),
             installations: BTreeMap::new(),
             bundle_replies: BTreeMap::new(),
+            direct_topics: BTreeMap::new(),
         };
         Ok(Self { store, engine })
     }
@@ -210,6 +281,38 @@ impl Core {
         }
     }
 
+    /// Runs queued operations in one transaction, each in its own savepoint, and commits
+    /// once (a group commit: one `fsync` for all of them); then hands every operation the
+    /// outcome, in order. `apply` receives the effects of each operation that committed.
+    ///
+    /// An operation that fails is undone alone (its savepoint) and the caches are dropped,
+    /// so the next operation reloads what the earlier ones wrote; a commit that fails fails
+    /// them all, and nothing of any of them is kept.
+    pub(crate) fn transact_group(
+        &mut self,
+        mut operations: Vec<Box<dyn Operation>>,
+        apply: &mut dyn FnMut(Effects),
+    ) {
+        let now = Now::of(&*self.engine.clock);
+        let outcome = match self.store.begin() {
+            Ok(mut tx) => {
+                for operation in &mut operations {
+                    if !operation.run(&mut self.engine, &mut tx, now) {
+                        self.engine.forget_caches();
+                    }
+                }
+                tx.commit().map_err(Error::from)
+            }
+            Err(error) => Err(error.into()),
+        };
+        if outcome.is_err() {
+            self.engine.forget_caches();
+        }
+        for operation in operations {
+            operation.finish(outcome.as_ref().map(|_| ()), apply);
+        }
+    }
+
     /// Processes received messages in one transaction (module documentation).
     pub(crate) fn process(
         &mut self,
@@ -233,8 +336,12 @@ impl Core {
 
     /// Moves the catch-up watermark.
     pub(crate) fn set_caught_up(&mut self, unix_ns: i64) -> Result<(), Error> {
-        self.engine.state.update(|s| s.caught_up = Some(unix_ns))?;
-        Ok(())
+        self.transact(|_, tx, _, _| Ok(tx.set_caught_up(unix_ns)?)).map(drop)
+    }
+
+    /// The catch-up watermark (Unix ns), if a catch-up ever completed.
+    pub(crate) fn caught_up(&self) -> Result<Option<i64>, Error> {
+        Ok(self.store.caught_up()?)
     }
 
     /// What to subscribe to and publish when the client starts.
@@ -331,6 +438,7 @@ impl Engine {
         self.owned.clear();
         self.views.clear();
         self.installations.clear();
+        self.direct_topics.clear();
     }
 
     fn scheme(&self) -> &kaiwa_transport::TopicScheme {
@@ -423,7 +531,7 @@ impl Engine {
 
     /// The next Lamport time of `chat`: `max(now_ms, last + 1)` (status-go's rule).
     fn next_clock(&self, tx: &Transaction<'_>, chat: &ChatId, now: Now) -> Result<u64, Error> {
-        let last = tx.history(chat, None, 1)?.last().map_or(0, |m| m.clock);
+        let last = tx.last_clock(chat)?.unwrap_or(0);
         Ok(now.ms.max(last.saturating_add(1)))
     }
 
@@ -467,14 +575,13 @@ impl Engine {
                 fx.subscribe(topic, Route::Direct, false);
             }
         }
-        let state = self.state.get().clone();
-        for org in &state.owned {
+        for org in &tx.organization_ids()? {
             if self.owned(tx, org)?.is_some() {
                 let topic = self.scheme().org_requests(&org_key(org));
                 fx.subscribe(topic, Route::OrgRequests(*org), false);
             }
         }
-        for org in &state.followed {
+        for org in &tx.org_view_ids(&self.me_in_orgs())? {
             if self.view(tx, org)?.is_some() {
                 let topic = self.scheme().org_description(&org_key(org));
                 fx.subscribe(topic, Route::OrgDescription(*org), false);
@@ -537,16 +644,26 @@ impl Engine {
     /// Where a 1:1 message to `peer` goes now: the negotiated topic once the session says it
     /// is agreed (54/WAKU2-X3DH-SESSIONS), otherwise the peer's partitioned topic.
     fn direct_topic(
-        &self,
+        &mut self,
         tx: &mut Transaction<'_>,
         peer: &IdentityPublicKey,
     ) -> Result<ContentTopic, Error> {
+        let id = public_id(peer);
+        if let Some(topic) = self.direct_topics.get(&id) {
+            return Ok(topic.clone());
+        }
         Ok(match self.manager.negotiated_secret(&*tx, peer)? {
             Some(secret) => {
                 let mut bytes = *secret.as_bytes();
-                self.scheme().negotiated(&NegotiatedTopicSecret::from_bytes(&mut bytes))
+                let topic =
+                    self.scheme().negotiated(&NegotiatedTopicSecret::from_bytes(&mut bytes));
+                if self.direct_topics.len() >= MAX_TRACKED_PEERS {
+                    self.direct_topics.pop_first();
+                }
+                self.direct_topics.insert(id, topic.clone());
+                topic
             }
-            None => self.scheme().partitioned(&Self::account_key(&public_id(peer))),
+            None => self.scheme().partitioned(&Self::account_key(&id)),
         })
     }
 }

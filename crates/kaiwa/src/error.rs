@@ -30,9 +30,10 @@ pub enum Error {
     /// The organization layer refused the action or the input.
     #[error("the organization layer failed")]
     Org(#[from] OrgError),
-    /// The facade's state file could not be read or written.
-    #[error("the facade state file failed")]
-    State(#[from] StateError),
+    /// The profile directory could not be created, or the state file of an old profile
+    /// could not be moved into the store.
+    #[error("the profile directory failed")]
+    Profile(#[from] ProfileError),
     /// The profile directory already holds an account ([`Client::create`](crate::Client::create)).
     #[error("the profile already holds an account")]
     ProfileExists,
@@ -238,29 +239,30 @@ pub enum OrgError {
     Decode(#[from] kaiwa_org::DecodeError),
 }
 
-/// The facade's state file (organizations, groups, invitations, the catch-up watermark)
-/// could not be read or written.
+/// The profile directory failed: creating it, or importing the state file of a kaiwa 0.1
+/// profile ([`LEGACY_STATE_FILE`](crate::LEGACY_STATE_FILE)).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum StateError {
-    /// Reading, writing or renaming the file failed.
-    #[error("state file I/O failed while {operation}")]
+pub enum ProfileError {
+    /// Creating the directory, or reading or removing the old state file, failed.
+    #[error("profile I/O failed while {operation}")]
     Io {
         /// What the facade was doing.
         operation: &'static str,
         /// The I/O error's kind (the error itself may quote a path).
         kind: std::io::ErrorKind,
     },
-    /// The file is not one this version wrote.
-    #[error("state file is corrupt at line {line}")]
-    Corrupt {
+    /// The old state file is not one kaiwa 0.1 wrote; nothing of it was imported.
+    #[error("the old state file is corrupt at line {line}")]
+    StateCorrupt {
         /// The 1-based line number.
         line: usize,
     },
-    /// The file is larger than [`MAX_STATE_FILE_BYTES`](crate::limits::MAX_STATE_FILE_BYTES)
-    /// or has more than [`MAX_STATE_ENTRIES`](crate::limits::MAX_STATE_ENTRIES) entries.
-    #[error("state file exceeds its bounds")]
-    TooLarge,
+    /// The old state file is larger than
+    /// [`MAX_STATE_FILE_BYTES`](crate::limits::MAX_STATE_FILE_BYTES) or has more than
+    /// [`MAX_STATE_ENTRIES`](crate::limits::MAX_STATE_ENTRIES) entries.
+    #[error("the old state file exceeds its bounds")]
+    StateTooLarge,
 }
 
 macro_rules! from_via {

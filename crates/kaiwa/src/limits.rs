@@ -8,6 +8,13 @@
 /// this many messages, and a batch holds the core lock for a bounded time.
 pub const MAX_BATCH: usize = 256;
 
+/// Most local operations (sends, group and organization actions) committed in one group
+/// commit: 256.
+///
+/// Concurrent operations share one transaction and one `fsync`; the bound keeps one group's
+/// transaction (and the core lock) short, as [`MAX_BATCH`] does for received messages.
+pub const MAX_GROUP_COMMIT: usize = 256;
+
 /// Capacity of the event channel: 4,096 events.
 ///
 /// A receiver that falls this far behind gets [`Event::Lagged`](crate::Event::Lagged) with the
@@ -32,7 +39,9 @@ pub const MAX_CLOCK_SKEW_MS: u64 = 120_000;
 pub const MAX_KEPT_PER_ORG: usize = 256;
 
 /// Peers whose unaddressed messages we answered with our bundle, remembered for the rate
-/// limit: 4,096 (the oldest forgotten beyond). Mirrors kaiwa-session's `MAX_TRACKED_FAILURES`.
+/// limit, and peers whose negotiated 1:1 topic is cached: 4,096 each (beyond, entries are
+/// forgotten; a forgotten topic is derived again). Mirrors kaiwa-session's
+/// `MAX_TRACKED_FAILURES`.
 pub const MAX_TRACKED_PEERS: usize = 4_096;
 
 /// Messages per Store query page: 100 (13/WAKU2-STORE v3 and nwaku's maximum page size).
@@ -46,10 +55,10 @@ pub const MAX_CATCH_UP_PAGES: usize = 1_000;
 /// (1,000). A longer backlog is drained over several passes.
 pub const MAX_PUBLISH_BATCH: usize = kaiwa_store::limits::MAX_PAGE;
 
-/// Most entries in the facade's state file (organizations, groups, invitations): 65,536.
-/// The file is read whole at start; a corrupt or hostile file cannot make it allocate
-/// without bound.
+/// Most entries in the state file of a kaiwa 0.1 profile (organizations, groups,
+/// invitations): 65,536, the bound that version wrote under. The file is read whole when
+/// imported; a corrupt or hostile file cannot make it allocate without bound.
 pub const MAX_STATE_ENTRIES: usize = 65_536;
 
-/// Largest facade state file: 16 MiB (65,536 entries of at most 256 bytes).
+/// Largest state file of a kaiwa 0.1 profile: 16 MiB (65,536 entries of at most 256 bytes).
 pub const MAX_STATE_FILE_BYTES: usize = 16 * 1_024 * 1_024;

@@ -2,8 +2,10 @@
 //!
 //! ```text
 //! <dir>/kaiwa.sqlite3     kaiwa-store: account, sessions, groups, organizations, history,
-//!                         contacts, outbox, processed set (WAL: also -wal and -shm files)
-//! <dir>/kaiwa-state       the facade's state file (crate::state)
+//!                         contacts, outbox, processed set, invitations, the catch-up
+//!                         watermark (WAL: also -wal and -shm files)
+//! <dir>/kaiwa-state       only in profiles of kaiwa 0.1: imported into the store and
+//!                         removed when the profile is opened (crate::legacy_state)
 //! ```
 //! One directory is one account with one installation; run one client per directory.
 
@@ -12,30 +14,30 @@ use std::path::{Path, PathBuf};
 use kaiwa_session::AccountStore as _;
 use kaiwa_store::{Durability, PublicId, Store, StoreConfig};
 
-use crate::error::{Error, StateError};
-use crate::state::StateFile;
+use crate::error::{Error, ProfileError};
 
 /// The database file in a profile directory.
 pub const DATABASE_FILE: &str = "kaiwa.sqlite3";
-/// The facade state file in a profile directory.
-pub const STATE_FILE: &str = "kaiwa-state";
+/// The facade state file of profiles written by kaiwa 0.1; [`Profile::open_dir`] moves its
+/// contents into the store and removes it.
+pub const LEGACY_STATE_FILE: &str = "kaiwa-state";
 
-/// An opened profile: the store and the facade's state, not yet a running client. Pass it
-/// to [`Client::create`](crate::Client::create) or [`Client::open`](crate::Client::open).
+/// An opened profile: the store, not yet a running client. Pass it to
+/// [`Client::create`](crate::Client::create) or [`Client::open`](crate::Client::open).
 #[derive(Debug)]
 pub struct Profile {
     pub(crate) store: Store,
-    pub(crate) state: StateFile,
     dir: Option<PathBuf>,
 }
 
 impl Profile {
     /// Opens (creating if needed) the profile directory `dir`, with commits that survive
-    /// power loss ([`Durability::Full`]).
+    /// power loss ([`Durability::Full`]). A profile of kaiwa 0.1 has its state file
+    /// ([`LEGACY_STATE_FILE`]) moved into the store.
     ///
     /// # Errors
-    /// [`Error::State`] if the directory cannot be created or the state file is unreadable,
-    /// [`Error::Open`] if the database cannot be opened or migrated.
+    /// [`Error::Profile`] if the directory cannot be created or an old state file is
+    /// unreadable, [`Error::Open`] if the database cannot be opened or migrated.
     pub fn open_dir(dir: impl AsRef<Path>) -> Result<Self, Error> {
         Self::open_dir_with(dir, Durability::Full)
     }
@@ -47,15 +49,17 @@ impl Profile {
     /// As [`open_dir`](Self::open_dir).
     pub fn open_dir_with(dir: impl AsRef<Path>, durability: Durability) -> Result<Self, Error> {
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|e| StateError::Io {
+        std::fs::create_dir_all(dir).map_err(|e| ProfileError::Io {
             operation: "creating the profile directory",
             kind: e.kind(),
         })?;
         let mut config = StoreConfig::default();
         config.durability = durability;
-        let store = Store::open_with(dir.join(DATABASE_FILE), &config)?;
-        let state = StateFile::open(dir.join(STATE_FILE))?;
-        Ok(Self { store, state, dir: Some(dir.to_owned()) })
+        let mut store = Store::open_with(dir.join(DATABASE_FILE), &config)?;
+        if crate::legacy_state::import(&dir.join(LEGACY_STATE_FILE), &mut store)? {
+            tracing::info!("moved the old facade state file into the store");
+        }
+        Ok(Self { store, dir: Some(dir.to_owned()) })
     }
 
     /// A profile in memory, gone when the client stops (tests, ephemeral clients).
@@ -63,7 +67,7 @@ impl Profile {
     /// # Errors
     /// [`Error::Open`] if SQLite cannot allocate the database.
     pub fn in_memory() -> Result<Self, Error> {
-        Ok(Self { store: Store::open_in_memory()?, state: StateFile::in_memory(), dir: None })
+        Ok(Self { store: Store::open_in_memory()?, dir: None })
     }
 
     /// The directory, unless in memory.

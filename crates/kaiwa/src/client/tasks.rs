@@ -31,7 +31,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::{Inner, lock};
-use crate::core::{Effects, outbox_message};
+use crate::core::{Core, Effects, outbox_message};
 use crate::environment::Now;
 use crate::error::Error;
 use crate::limits::{MAX_BATCH, MAX_CATCH_UP_PAGES, MAX_PUBLISH_BATCH, STORE_PAGE_SIZE};
@@ -179,9 +179,13 @@ impl Receiver {
         let start = Now::of(&*self.inner.clock).ns;
         let overlap =
             i64::try_from(self.inner.config.catch_up_overlap.as_nanos()).unwrap_or(i64::MAX);
-        let since = {
-            let inner = Arc::clone(&self.inner);
-            lock(&inner.core).engine().state.get().caught_up.map(|t| t.saturating_sub(overlap))
+        // Read on the blocking pool: the core may be busy with a commit.
+        let since = match self.inner.read(Core::caught_up).await {
+            Ok(mark) => mark.map(|t| t.saturating_sub(overlap)),
+            Err(error) => {
+                tracing::warn!(%error, "the catch-up watermark could not be read");
+                None
+            }
         };
         let mut total = 0usize;
         let mut complete = true;
@@ -224,6 +228,7 @@ async fn process(inner: &Arc<Inner>, batch: Vec<(Route, ReceivedMessage)>) -> Re
             .map_err(|_| Error::Internal("a blocking task panicked"))?;
         match outcome {
             Ok((count, effects)) => {
+                inner.counters.add_received(count);
                 inner.apply(effects);
                 return Ok(count);
             }
@@ -325,6 +330,8 @@ pub(super) async fn publish_pending(inner: &Arc<Inner>) -> Result<(), Error> {
             outcomes.push((entry, outcome));
         }
         let ids: Vec<_> = outcomes.iter().map(|(e, _)| e.id).collect();
+        let failed = outcomes.iter().filter(|(_, outcome)| outcome.is_err()).count();
+        inner.counters.add_published(outcomes.len().saturating_sub(failed), failed);
         let shared = Arc::clone(inner);
         let recorded = tokio::task::spawn_blocking(move || lock(&shared.core).published(&outcomes))
             .await

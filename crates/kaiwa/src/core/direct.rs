@@ -260,6 +260,7 @@ impl Engine {
             return Err(Error::InvalidId { field: "contact code (it is our own)" });
         }
         self.manager.process_bundle(&mut *tx, &bundle)?;
+        self.direct_topics.remove(&peer);
         let added_at = tx.contact(&peer)?.map_or(now.session(), |c| c.added_at);
         tx.upsert_contact(&Contact {
             id: peer,
@@ -301,6 +302,7 @@ impl Engine {
         for bundle in &bundles {
             self.manager.process_bundle(&mut *tx, bundle)?;
         }
+        self.direct_topics.remove(peer);
         let after: BTreeSet<_> = self.manager.installations(&*tx, &key)?.into_iter().collect();
         if !before.is_empty() && !after.is_subset(&before) {
             fx.events.push(Event::KeyChange { peer: *peer, kind: KeyChangeKind::NewInstallation });
@@ -329,11 +331,11 @@ impl Engine {
     /// Whether we hold a bundle (and so can start sessions) for `peer`.
     pub(crate) fn has_bundle(
         &self,
-        tx: &mut Transaction<'_>,
+        store: &kaiwa_store::Store,
         peer: &PublicId,
     ) -> Result<bool, Error> {
         let key = identity_key(peer)?;
-        Ok(!self.manager.installations(&*tx, &key)?.is_empty())
+        Ok(!self.manager.installations(store, &key)?.is_empty())
     }
 
     /// Encrypts an envelope `(type, payload)` to every installation of `peer` and queues it.

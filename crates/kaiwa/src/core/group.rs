@@ -167,9 +167,6 @@ impl Engine {
             now.ms,
         )?;
         let id = group.id().clone();
-        self.state.update(|s| {
-            s.groups.insert(id.clone());
-        })?;
         self.groups.insert(id.clone(), group);
         self.save_group(tx, &id)?;
         let unreachable = self.fan_out(tx, &invite, None, now, fx)?;
@@ -286,9 +283,6 @@ impl Engine {
             Some(group) => group.receive(message, &sender, now.ms),
             None => match Group::from_first_message(message, &sender, &me, now.ms) {
                 Ok((group, outcome)) => {
-                    self.state.update(|s| {
-                        s.groups.insert(id.clone());
-                    })?;
                     self.groups.insert(id.clone(), group);
                     Ok(outcome)
                 }

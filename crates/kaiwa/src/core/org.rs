@@ -133,7 +133,7 @@ fn may_decrypt_later(error: &DecryptError) -> bool {
 }
 
 impl Engine {
-    fn me_in_orgs(&self) -> MemberId {
+    pub(crate) fn me_in_orgs(&self) -> MemberId {
         MemberId::from_key(&self.manager.account().identity_key())
     }
 
@@ -210,13 +210,10 @@ impl Engine {
             &mut *self.rng,
         )?;
         let id = org.id();
-        self.state.update(|s| {
-            s.owned.insert(id);
-            s.followed.insert(id);
-        })?;
         self.owned.insert(id, org);
         self.views.insert(id, OrganizationView::new(id, self.me_in_orgs()));
         self.save_owned(tx, &id)?;
+        self.save_view(tx, &id)?;
         fx.subscribe(self.scheme().org_requests(&org_key(&id)), Route::OrgRequests(id), false);
         fx.subscribe(
             self.scheme().org_description(&org_key(&id)),
@@ -353,9 +350,6 @@ impl Engine {
         org: &OrgId,
         fx: &mut Effects,
     ) -> Result<(), Error> {
-        self.state.update(|s| {
-            s.followed.insert(*org);
-        })?;
         if self.view(tx, org)?.is_none() {
             self.views.insert(*org, OrganizationView::new(*org, self.me_in_orgs()));
             self.save_view(tx, org)?;
@@ -379,12 +373,9 @@ impl Engine {
         fx: &mut Effects,
     ) -> Result<(), Error> {
         let me = self.me_in_orgs();
-        let grant = self
-            .state
-            .get()
-            .invitations
-            .get(org)
-            .and_then(|bytes| Invitation::verify(bytes, &me, now.ms).ok())
+        let grant = tx
+            .invitation(org)?
+            .and_then(|bytes| Invitation::verify(&bytes, &me, now.ms).ok())
             .map(|invitation| invitation.grant().bytes().to_vec());
         if self.view(tx, org)?.is_none() {
             return Err(Error::UnknownOrg);
@@ -677,9 +668,7 @@ impl Engine {
             }
         };
         let org = *invitation.org();
-        self.state.update(|s| {
-            s.invitations.insert(org, payload.to_vec());
-        })?;
+        tx.store_invitation(&org, payload, now.session())?;
         self.follow(tx, &org, fx)?;
         if let Some(description) = invitation.description()
             && let Some(view) = self.views.get_mut(&org)
@@ -700,7 +689,7 @@ impl Engine {
         republish: bool,
         fx: &mut Effects,
     ) -> Result<(), Error> {
-        let owned: Vec<OrgId> = self.state.get().owned.iter().copied().collect();
+        let owned = tx.organization_ids()?;
         for org in owned {
             if self.owned(tx, &org)?.is_none() {
                 continue;
