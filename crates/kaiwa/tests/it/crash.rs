@@ -3,8 +3,9 @@
 //! restarted, repeatedly. Afterwards nothing is lost, nothing is duplicated, and the session
 //! still works both ways.
 //!
-//! The default run exchanges `DEFAULT_MESSAGES` messages each way with `KILLS` kills, to stay
-//! well inside CI's time; `KAIWA_CRASH_MESSAGES=5000` runs the full count.
+//! The run exchanges `DEFAULT_MESSAGES` (5,000) messages each way with `KILLS` kills; Alice
+//! sends in windows of `WINDOW` concurrent sends, so kills also land inside group commits.
+//! `KAIWA_CRASH_MESSAGES=n` runs another count.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -16,8 +17,10 @@ use rand_chacha::rand_core::{Rng as _, SeedableRng};
 
 use crate::relay::{address, config, connect, node, texts};
 
-const DEFAULT_MESSAGES: usize = 200;
+const DEFAULT_MESSAGES: usize = 5_000;
 const KILLS: usize = 5;
+/// Alice's concurrent sends.
+const WINDOW: usize = 32;
 const CHILD: &str = "KAIWA_CRASH_CHILD_DIR";
 const PARENT_ADDRESS: &str = "KAIWA_CRASH_PARENT";
 const BOB_CODE: &str = "KAIWA_CRASH_BOB";
@@ -32,8 +35,9 @@ fn index(text: &str, prefix: &str) -> Option<usize> {
     text.strip_prefix(prefix)?.strip_prefix('-')?.parse().ok()
 }
 
-/// Alice: send `a-{i}` from where the history says she stopped, until all are sent and all
-/// of Bob's echoes have arrived.
+/// Alice: send every `a-{i}` her history lacks (concurrent sends commit in any order, so a
+/// kill can leave gaps below the highest sent index), until all are sent and all of Bob's
+/// echoes have arrived.
 async fn alice(dir: String, parent: String, bob_code: String, n: usize) {
     let relay = node(false).await;
     connect(&relay, parent.parse().unwrap()).await;
@@ -45,15 +49,19 @@ async fn alice(dir: String, parent: String, bob_code: String, n: usize) {
         Client::create(profile, relay, config(), environment).await.unwrap()
     };
     let bob = client.add_contact(&bob_code, "bob").await.unwrap();
-    let sent = texts(&client, bob).await;
-    let next = sent
+    let sent: std::collections::BTreeSet<usize> = texts(&client, bob)
+        .await
         .iter()
         .filter(|(d, _)| *d == Direction::Outbound)
         .filter_map(|(_, t)| index(t, "a"))
-        .max()
-        .map_or(0, |i| i + 1);
-    for i in next..n {
-        client.send_text(&ChatId::Direct(bob), &format!("a-{i}")).await.unwrap();
+        .collect();
+    let missing: Vec<usize> = (0..n).filter(|i| !sent.contains(i)).collect();
+    for window in missing.chunks(WINDOW) {
+        let sends = window.iter().map(|i| {
+            let client = client.clone();
+            async move { client.send_text(&ChatId::Direct(bob), &format!("a-{i}")).await }
+        });
+        futures::future::try_join_all(sends).await.unwrap();
     }
     loop {
         let received = client.chats().await.unwrap().first().map_or(0, |c| c.messages);
@@ -116,19 +124,38 @@ async fn alice_survives_sigkill() {
                 && let kaiwa::Content::Text { text, .. } = &m.content
                 && let Some(i) = index(text, "a")
             {
-                echo.send_text(&m.chat, &format!("b-{i}")).await.unwrap();
+                let echo = echo.clone();
+                tokio::spawn(async move {
+                    echo.send_text(&m.chat, &format!("b-{i}")).await.unwrap();
+                });
             }
         }
     });
 
+    // Kill points: random message counts between 5 % and 90 % of the exchange (so every kill
+    // lands in its middle, however fast the machine), each plus a random 0-50 ms.
     let mut rng = ChaCha20Rng::seed_from_u64(5);
-    for _ in 0..KILLS {
+    let total = u64::try_from(n).unwrap();
+    let mut targets: Vec<u64> =
+        (0..KILLS).map(|_| total / 20 + u64::from(rng.next_u32()) % (total * 17 / 20)).collect();
+    targets.sort_unstable();
+    let mut progress = Vec::new();
+    for target in targets {
         let mut child = spawn_alice(alice_dir.path(), &parent, &bob_code, n);
-        let lifetime = 1_500 + u64::from(rng.next_u32() % 2_500);
-        tokio::time::sleep(Duration::from_millis(lifetime)).await;
+        let reached = tokio::time::timeout(Duration::from_secs(120), async {
+            while bob.stats().received < target {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(u64::from(rng.next_u32() % 50))).await;
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
+        assert!(reached.is_ok(), "the exchange stalled below {target} messages");
+        progress.push(bob.stats().received);
     }
+    eprintln!("messages Bob had received at each kill: {progress:?} of {n}");
+    assert!(progress.iter().all(|&p| p < total), "a kill came after the exchange: {progress:?}");
     let mut child = spawn_alice(alice_dir.path(), &parent, &bob_code, n);
     let finished = tokio::time::timeout(Duration::from_secs(120), async {
         loop {
