@@ -167,6 +167,30 @@ impl DhKeyPair {
         Ok(Self::from_secret_bytes(&mut boxed))
     }
 
+    /// Restores a key pair from its 32-byte secret and the public key persisted beside it,
+    /// without recomputing the public key (an X25519 base-point multiplication, the whole
+    /// cost of [`from_secret_slice`](Self::from_secret_slice)), and wipes the caller's copy
+    /// of the secret. libsignal's session records likewise hold both halves of the ratchet
+    /// key pair and read them back as they are.
+    ///
+    /// Only for the holder's own persisted state, which is trusted like the secret stored in
+    /// it: the pair is **not checked**. If `public` is not the public key of the secret, the
+    /// key pair announces `public` while its exchanges use the secret, so a peer's DH with
+    /// `public` does not match ours and whatever is keyed from it fails to authenticate.
+    /// Nothing panics and no secret is exposed; the secret itself is used as is. Key material
+    /// from anyone else goes through [`from_secret_slice`](Self::from_secret_slice).
+    ///
+    /// # Errors
+    /// [`DecodeError::Length`] if `secret` is not exactly 32 bytes long (it is left
+    /// untouched then).
+    pub fn from_secret_slice_and_public(
+        secret: &mut [u8],
+        public: DhPublicKey,
+    ) -> Result<Self, DecodeError> {
+        let mut boxed = take_secret_slice::<32>("dh_secret_key", secret)?;
+        Ok(Self { secret: static_from(&mut boxed), public })
+    }
+
     /// The 32-byte secret key, for persistence. The only accessor.
     #[must_use]
     pub fn expose_secret(&self) -> &[u8; Self::SECRET_LEN] {
@@ -315,6 +339,45 @@ mod tests {
             DhKeyPair::from_secret_slice(&mut [0u8; 5]).unwrap_err(),
             DecodeError::Length { field: "dh_secret_key", expected: 32, actual: 5 }
         );
+    }
+
+    #[test]
+    fn a_pair_restored_with_its_stored_public_key_is_the_same_pair() {
+        let original = DhKeyPair::generate(&mut rng(11));
+        let peer = DhKeyPair::generate(&mut rng(12));
+        let mut secret = original.expose_secret().to_vec();
+        let restored =
+            DhKeyPair::from_secret_slice_and_public(&mut secret, original.public_key()).unwrap();
+        assert_eq!(secret, vec![0; 32], "the caller's copy must be wiped");
+        assert_eq!(restored, original);
+        assert_eq!(restored.public_key(), original.public_key());
+        assert_eq!(
+            restored.diffie_hellman(&peer.public_key()).unwrap(),
+            original.diffie_hellman(&peer.public_key()).unwrap()
+        );
+
+        let mut short = [7u8; 31];
+        assert_eq!(
+            DhKeyPair::from_secret_slice_and_public(&mut short, original.public_key()).unwrap_err(),
+            DecodeError::Length { field: "dh_secret_key", expected: 32, actual: 31 }
+        );
+        assert_eq!(short, [7; 31], "untouched on error");
+    }
+
+    #[test]
+    fn a_mismatched_stored_public_key_is_announced_but_never_agrees() {
+        // The at-rest-trust case: the pair is not checked, so the stored public key is what
+        // the pair announces, while its exchanges use the secret. A peer keying from the
+        // announced key does not reach our shared secret; nothing panics.
+        let original = DhKeyPair::generate(&mut rng(13));
+        let other = DhKeyPair::generate(&mut rng(14)).public_key();
+        let peer = DhKeyPair::generate(&mut rng(15));
+        let mut secret = *original.expose_secret();
+        let odd = DhKeyPair::from_secret_slice_and_public(&mut secret, other).unwrap();
+        assert_eq!(odd.public_key(), other);
+        let ours = odd.diffie_hellman(&peer.public_key()).unwrap();
+        assert_eq!(ours, original.diffie_hellman(&peer.public_key()).unwrap());
+        assert_ne!(ours, peer.diffie_hellman(&odd.public_key()).unwrap());
     }
 
     #[test]
