@@ -10,8 +10,17 @@
 //! | `setup` | initiate + first message + respond | outbound (fallback key) + first message + inbound | 2 keygen + 8 DH + 6 HKDF + 4 HMAC + seal + open |
 //! | `catch_up_1000` | decrypt message 1000 of a chain, 1000 keys skipped | same | 2,002 HMAC + open |
 //!
+//! The `record` group times what session management does around those steps on every
+//! message: restoring a stored session (`session_from_record`), loading a peer's whole record
+//! (`peer_load`, through `SessionManager::session`), the installation queries and the
+//! negotiated-secret check the facade makes per message (`installations`,
+//! `has_installations`, `negotiated_secret`: read from the record without restoring it), and one message through both
+//! managers and their stores (`manager_send_receive`: load, encrypt, store; load, decrypt,
+//! store).
+//!
 //! The `primitive` group times the primitives themselves (HMAC, ChaCha20-Poly1305 with a fresh
-//! key, X25519, key generation, KDF_RK), so the floors can be read off.
+//! key, X25519, key generation, KDF_RK, the strict decoding of an Ed25519 identity key), so the
+//! floors can be read off.
 //!
 //! Run briefly: `cargo bench -p kaiwa-session -- --warm-up-time 1 --measurement-time 3`.
 
@@ -27,7 +36,8 @@ use kaiwa_crypto::{
     hmac_sha256_key,
 };
 use kaiwa_session::{
-    Account, Envelope, InstallationId, Session, SessionConfig, Timestamp, VerifiedBundle,
+    Account, Envelope, IdentityPublicKey, InMemorySessionStore, InstallationId, PeerAddress,
+    Received, Session, SessionConfig, SessionManager, Timestamp, VerifiedBundle,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -377,6 +387,94 @@ fn catch_up(c: &mut Criterion) {
     group.finish();
 }
 
+/// Two managers with stores that have exchanged a few messages both ways.
+struct Managers {
+    alice: SessionManager,
+    bob: SessionManager,
+    alice_store: InMemorySessionStore,
+    bob_store: InMemorySessionStore,
+    rng: ChaCha20Rng,
+}
+
+impl Managers {
+    fn new() -> Self {
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let config = SessionConfig::default();
+        let alice = Account::generate(InstallationId::new("alice-01").unwrap(), &mut rng, now());
+        let bob = Account::generate(InstallationId::new("bob-0001").unwrap(), &mut rng, now());
+        let mut m = Self {
+            alice: SessionManager::new(alice, config, now()),
+            bob: SessionManager::new(bob, config, now()),
+            alice_store: InMemorySessionStore::new(),
+            bob_store: InMemorySessionStore::new(),
+            rng,
+        };
+        let bob_bundle = m.bob.bundle().clone();
+        m.alice.process_bundle(&mut m.alice_store, &bob_bundle).unwrap();
+        for _ in 0..3 {
+            m.alice_to_bob();
+            m.bob_to_alice();
+        }
+        m
+    }
+
+    fn alice_to_bob(&mut self) {
+        let bob = self.bob.account().identity_key();
+        let out = self.alice.encrypt(&mut self.alice_store, &bob, &PAYLOAD, &mut self.rng, now());
+        let received =
+            self.bob.receive(&mut self.bob_store, out.unwrap().as_bytes(), &mut self.rng, now());
+        assert!(matches!(received, Ok(Received::Message { .. })));
+    }
+
+    fn bob_to_alice(&mut self) {
+        let alice = self.alice.account().identity_key();
+        let out = self.bob.encrypt(&mut self.bob_store, &alice, &PAYLOAD, &mut self.rng, now());
+        let received = self.alice.receive(
+            &mut self.alice_store,
+            out.unwrap().as_bytes(),
+            &mut self.rng,
+            now(),
+        );
+        assert!(matches!(received, Ok(Received::Message { .. })));
+    }
+}
+
+fn record(c: &mut Criterion) {
+    let mut group = c.benchmark_group("record");
+    let mut m = Managers::new();
+    let bob = PeerAddress {
+        identity: m.bob.account().identity_key(),
+        installation: m.bob.account().installation_id().clone(),
+    };
+    // Alice has just sent: her session holds a sending chain (a stored ratchet secret).
+    m.alice_to_bob();
+    let session = m.alice.session(&m.alice_store, &bob).unwrap().unwrap();
+    let stored = session.to_record();
+    group.bench_function("session_from_record", |bench| {
+        bench.iter(|| black_box(Session::from_record(black_box(&stored)).unwrap()));
+    });
+    group.bench_function("peer_load", |bench| {
+        bench.iter(|| black_box(m.alice.session(black_box(&m.alice_store), &bob).unwrap()));
+    });
+    group.bench_function("installations", |bench| {
+        bench.iter(|| {
+            black_box(m.alice.installations(black_box(&m.alice_store), &bob.identity).unwrap())
+        });
+    });
+    group.bench_function("has_installations", |bench| {
+        bench.iter(|| {
+            black_box(m.alice.has_installations(black_box(&m.alice_store), &bob.identity).unwrap())
+        });
+    });
+    group.bench_function("negotiated_secret", |bench| {
+        bench.iter(|| {
+            black_box(m.alice.negotiated_secret(black_box(&m.alice_store), &bob.identity).unwrap())
+        });
+    });
+    group.bench_function("manager_send_receive", |bench| bench.iter(|| m.alice_to_bob()));
+    group.finish();
+}
+
 /// The primitives themselves, to read the floors above.
 fn primitives(c: &mut Criterion) {
     let mut group = c.benchmark_group("primitive");
@@ -401,11 +499,17 @@ fn primitives(c: &mut Criterion) {
     group.bench_function("x25519_keygen", |bench| {
         bench.iter(|| black_box(DhKeyPair::generate(&mut rng)));
     });
+    let identity = Account::generate(InstallationId::new("id").unwrap(), &mut rng, now())
+        .identity_key()
+        .to_bytes();
+    group.bench_function("identity_key_decode", |bench| {
+        bench.iter(|| black_box(IdentityPublicKey::from_bytes(black_box(&identity)).unwrap()));
+    });
     group.bench_function("kdf_rk", |bench| {
         bench.iter(|| black_box(floor_kdf_rk(&ck, black_box(&[3; 32]))));
     });
     group.finish();
 }
 
-criterion_group!(benches, primitives, encrypt, decrypt, ping_pong, setup, catch_up);
+criterion_group!(benches, primitives, encrypt, decrypt, ping_pong, setup, catch_up, record);
 criterion_main!(benches);

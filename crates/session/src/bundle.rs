@@ -290,8 +290,23 @@ impl TryFrom<wire::Bundle> for Bundle {
     type Error = DecodeError;
 
     fn try_from(msg: wire::Bundle) -> Result<Self, DecodeError> {
+        Self::from_wire(msg, None)
+    }
+}
+
+impl Bundle {
+    /// Parses a wire bundle. `known` is an identity key decoded (strictly) from the same
+    /// message: an `identity` with the same encoding is that key, and is not decoded twice.
+    /// Any other encoding is decoded strictly.
+    pub(crate) fn from_wire(
+        msg: wire::Bundle,
+        known: Option<&IdentityPublicKey>,
+    ) -> Result<Self, DecodeError> {
         check_count(msg.signed_pre_keys.len())?;
-        let identity = identity_key("identity", &msg.identity)?;
+        let identity = match known {
+            Some(known) if msg.identity == known.as_bytes() => *known,
+            _ => identity_key("identity", &msg.identity)?,
+        };
         let identity_dh = dh_key("identity_dh", &msg.identity_dh)?;
         let signature = Signature::try_from(msg.signature.as_slice()).map_err(|_| {
             DecodeError::Length { field: "signature", expected: 64, actual: msg.signature.len() }

@@ -40,7 +40,12 @@
 //! - **Secrets** are kaiwa-crypto types or boxed newtypes, wiped on drop, never `Clone`,
 //!   printed as `Type(..)`; they reach storage only through records that are themselves
 //!   wiped and show only their length.
-//! - **No panics on any input**: every decoder returns an error (property-tested).
+//! - **Records are trusted at rest, the network is not**: loading our own records does no
+//!   curve arithmetic (a stored ratchet key pair is read back with its stored public half,
+//!   stored identities are compared with the validated key they were looked up by); every
+//!   key that arrives from the network is decoded strictly.
+//! - **No panics on any input**: every decoder returns an error (property-tested), and so
+//!   does every loader on a corrupt record.
 //!
 //! # Example
 //!

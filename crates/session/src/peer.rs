@@ -17,7 +17,21 @@
 //!
 //! record: PeerRecord (record.rs) with the installations in strictly ascending id order,
 //!         the order `to_record` writes; loading refuses any other order or a repeated id
+//!
+//! summary (PeerSummary): identity_dh, and per installation (ascending id) its id and
+//!         whether it agreed on the negotiated topic:
+//!           protocol_version >= 1 and the active session is answered (no X3DH header
+//!           pending) and has received
+//!         read from the record without decoding a session: checked are the version, the
+//!         identity, identity_dh, the bounds, the ids and their order, nothing else
 //! ```
+//!
+//! The summary serves the questions asked about a peer on every message (do we hold its
+//! bundle, is the negotiated topic agreed) at the cost of parsing, not of restoring every
+//! session. Its checks are a subset of a full load's, so it accepts every record a full load
+//! accepts. It does not vouch for the sessions: a record whose
+//! sessions are corrupt is still summarized, and the next operation that restores them
+//! reports the error.
 
 use std::collections::BTreeMap;
 
@@ -26,12 +40,13 @@ use prost::Message as _;
 
 use crate::bundle::{SignedPreKeyPublic, VerifiedBundle};
 use crate::error::{DecodeError, RecordError};
-use crate::header::{dh_key, identity_key};
+use crate::header::dh_key;
 use crate::installation::InstallationId;
 use crate::limits::MAX_ARCHIVED_SESSIONS;
 use crate::ratchet::Session;
 use crate::record::{
-    InstallationRecordProto, PeerRecordProto, check_installations, check_sessions,
+    InstallationRecordProto, PeerRecordProto, PeerViewProto, check_identity, check_installations,
+    check_sessions,
 };
 use crate::store::{PeerRecord, RECORD_VERSION};
 use crate::timestamp::Timestamp;
@@ -153,18 +168,20 @@ impl Peer {
         PeerRecord::from_bytes(proto.encode_to_vec())
     }
 
-    /// Loads a record, checking that it belongs to `identity`.
+    /// Loads a record, checking that it belongs to `identity`. `ours` is our own identity key
+    /// (the X3DH identity of the sessions we initiated). Neither key is decoded from the
+    /// record: both are validated keys already, and the stored encodings are compared with
+    /// them (record.rs, "Loading without curve arithmetic").
     pub(crate) fn from_record(
         record: &PeerRecord,
         identity: &IdentityPublicKey,
+        ours: &IdentityPublicKey,
     ) -> Result<Self, RecordError> {
         let mut proto = PeerRecordProto::decode(record.as_bytes()).map_err(DecodeError::from)?;
         if proto.version != RECORD_VERSION {
             return Err(DecodeError::Version { got: proto.version }.into());
         }
-        if identity_key("identity", &proto.identity)? != *identity {
-            return Err(RecordError::Mismatch);
-        }
+        check_identity(&proto.identity, identity)?;
         let identity_dh = if proto.identity_dh.is_empty() {
             None
         } else {
@@ -183,7 +200,7 @@ impl Peer {
         };
         check_installations(proto.installations.len())?;
         let mut installations = BTreeMap::new();
-        for inst in core::mem::take(&mut proto.installations) {
+        for mut inst in core::mem::take(&mut proto.installations) {
             check_sessions(inst.sessions.len())?;
             let pre_key = SignedPreKeyPublic {
                 key: dh_key("signed_pre_key", &inst.signed_pre_key)?,
@@ -191,14 +208,13 @@ impl Peer {
                 protocol_version: inst.protocol_version,
                 created_at: Timestamp::from_millis(inst.created_at),
             };
-            let sessions = inst
-                .sessions
-                .iter()
-                .cloned()
-                .map(Session::from_proto)
+            // Each taken record is wiped when `from_proto` drops it.
+            let sessions = core::mem::take(&mut inst.sessions)
+                .into_iter()
+                .map(|session| Session::from_proto(session, Some(ours)))
                 .collect::<Result<Vec<_>, _>>()?;
-            let id =
-                InstallationId::new(inst.installation_id.clone()).map_err(DecodeError::from)?;
+            let id = InstallationId::new(core::mem::take(&mut inst.installation_id))
+                .map_err(DecodeError::from)?;
             // `to_record` writes the map in ascending id order; any other order (or a repeated
             // id, whose sessions a map would silently drop) is not a record this code wrote.
             if installations.last_key_value().is_some_and(|(last, _)| *last >= id) {
@@ -215,6 +231,89 @@ impl Peer {
             );
         }
         Ok(Self { identity: *identity, identity_dh, bundle_digest, installations })
+    }
+}
+
+/// Whether an installation agreed on the negotiated topic (module docs;
+/// 54/WAKU2-X3DH-SESSIONS §"Negotiated topic").
+fn agreed(protocol_version: u32, awaiting_reply: bool, has_received: bool) -> bool {
+    protocol_version >= 1 && !awaiting_reply && has_received
+}
+
+/// One installation in a [`PeerSummary`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct InstallationSummary {
+    pub(crate) id: InstallationId,
+    /// Whether it agreed on the negotiated topic (module docs).
+    pub(crate) agreed: bool,
+}
+
+/// What is asked of a peer on every message, read without decoding a session (module docs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PeerSummary {
+    pub(crate) identity_dh: Option<DhPublicKey>,
+    /// In ascending id order.
+    pub(crate) installations: Vec<InstallationSummary>,
+}
+
+impl PeerSummary {
+    /// Summarizes the record of `identity` (module docs for what is checked).
+    pub(crate) fn from_record(
+        record: &PeerRecord,
+        identity: &IdentityPublicKey,
+    ) -> Result<Self, RecordError> {
+        let proto = PeerViewProto::decode(record.as_bytes()).map_err(DecodeError::from)?;
+        if proto.version != RECORD_VERSION {
+            return Err(DecodeError::Version { got: proto.version }.into());
+        }
+        check_identity(&proto.identity, identity)?;
+        let identity_dh = if proto.identity_dh.is_empty() {
+            None
+        } else {
+            Some(dh_key("identity_dh", &proto.identity_dh)?)
+        };
+        check_installations(proto.installations.len())?;
+        let mut installations: Vec<InstallationSummary> =
+            Vec::with_capacity(proto.installations.len());
+        for inst in proto.installations {
+            check_sessions(inst.sessions.len())?;
+            let id = InstallationId::new(inst.installation_id).map_err(DecodeError::from)?;
+            // The same order check as `Peer::from_record`.
+            if installations.last().is_some_and(|last| last.id >= id) {
+                return Err(DecodeError::Order { field: "installations.installation_id" }.into());
+            }
+            let agreed = inst.sessions.first().is_some_and(|active| {
+                agreed(
+                    inst.protocol_version,
+                    !active.x3dh_ephemeral.is_empty(),
+                    !active.receiving_chains.is_empty(),
+                )
+            });
+            installations.push(InstallationSummary { id, agreed });
+        }
+        Ok(Self { identity_dh, installations })
+    }
+}
+
+#[cfg(test)]
+impl PeerSummary {
+    /// The summary of a fully restored peer, to check `from_record` against.
+    pub(crate) fn of(peer: &Peer) -> Self {
+        let installations = peer
+            .installations
+            .iter()
+            .map(|(id, inst)| InstallationSummary {
+                id: id.clone(),
+                agreed: inst.sessions.first().is_some_and(|active| {
+                    agreed(
+                        inst.pre_key.protocol_version(),
+                        active.is_awaiting_reply(),
+                        active.has_received(),
+                    )
+                }),
+            })
+            .collect();
+        Self { identity_dh: peer.identity_dh, installations }
     }
 }
 
@@ -295,7 +394,8 @@ mod tests {
         );
         assert!(peer.merge(&three, 3, None));
         let record = peer.to_record();
-        let loaded = Peer::from_record(&record, &identity.public_key()).unwrap();
+        let loaded =
+            Peer::from_record(&record, &identity.public_key(), &identity.public_key()).unwrap();
         assert_eq!(loaded.to_record().as_bytes(), record.as_bytes());
         let proto = PeerRecordProto::decode(record.as_bytes()).unwrap();
         let ids: Vec<&str> =
@@ -310,7 +410,7 @@ mod tests {
                 listed.iter().map(|&i| proto.installations[i].clone()).collect();
             let bytes = PeerRecord::from_bytes(reordered.encode_to_vec());
             assert_eq!(
-                Peer::from_record(&bytes, &identity.public_key()).err(),
+                Peer::from_record(&bytes, &identity.public_key(), &identity.public_key()).err(),
                 Some(refused.clone())
             );
         }

@@ -46,6 +46,12 @@
 //!
 //! Every operation loads the peer's whole record, works on it in memory, and stores it only
 //! on success, after every check (the frame checks above included); an error stores nothing.
+//! The questions asked on every message without changing anything (`has_installations`,
+//! `negotiated_secret`) read the record's summary instead, restoring no session (peer.rs);
+//! the summary accepts every record a full load accepts. Loading does no curve arithmetic
+//! (record.rs). A received message's sender identity is decoded strictly once; the attached
+//! bundle that names the same encoded identity reuses that key, and any other encoding is
+//! decoded strictly on its own.
 //! Failure counters and reset times are kept in memory (bounded), so an undecryptable message
 //! leaves the stored sessions untouched: only what its attached bundles teach is stored (as
 //! for a message that is not for us), and a recovery handshake if one is started.
@@ -68,7 +74,7 @@ use crate::limits::{
     MAX_BUNDLES_PER_MESSAGE, MAX_ENVELOPES_PER_MESSAGE, MAX_INSTALLATIONS, MAX_MESSAGE_LEN,
     MAX_PLAINTEXT_LEN, MAX_TRACKED_FAILURES,
 };
-use crate::peer::{Peer, PeerInstallation};
+use crate::peer::{Peer, PeerInstallation, PeerSummary};
 use crate::ratchet::Session;
 use crate::store::SessionStore;
 use crate::timestamp::Timestamp;
@@ -253,7 +259,12 @@ fn decode_incoming(bytes: &[u8], ours: &InstallationId) -> Result<Incoming, Deco
         identity: identity_key("sender_identity", &msg.sender_identity)?,
         installation: InstallationId::new(core::mem::take(&mut msg.installation_id))?,
     };
-    let bundles = msg.bundles.into_iter().map(Bundle::try_from).collect::<Result<_, _>>()?;
+    // The sender's own bundle names the identity just decoded: not decoded twice.
+    let bundles = msg
+        .bundles
+        .into_iter()
+        .map(|bundle| Bundle::from_wire(bundle, Some(&from.identity)))
+        .collect::<Result<_, _>>()?;
     let envelope =
         msg.encrypted_message.remove(ours.as_str()).map(Envelope::try_from).transpose()?;
     Ok(Incoming { from, bundles, envelope })
@@ -319,13 +330,27 @@ impl SessionManager {
         OutgoingMessage { bytes: msg.encode_to_vec(), recipients }
     }
 
+    /// Restores the whole record of `identity`: every installation and session.
     fn load<S: SessionStore>(
+        &self,
         store: &S,
         identity: &IdentityPublicKey,
     ) -> Result<Option<Peer>, LoadError<S::Error>> {
+        let ours = self.account.identity_key();
         match store.load_peer(identity).map_err(LoadError::Store)? {
             None => Ok(None),
-            Some(record) => Ok(Some(Peer::from_record(&record, identity)?)),
+            Some(record) => Ok(Some(Peer::from_record(&record, identity, &ours)?)),
+        }
+    }
+
+    /// Reads the summary of the record of `identity`, decoding no session (peer.rs).
+    fn summary<S: SessionStore>(
+        store: &S,
+        identity: &IdentityPublicKey,
+    ) -> Result<Option<PeerSummary>, LoadError<S::Error>> {
+        match store.load_peer(identity).map_err(LoadError::Store)? {
+            None => Ok(None),
+            Some(record) => Ok(Some(PeerSummary::from_record(&record, identity)?)),
         }
     }
 
@@ -344,7 +369,7 @@ impl SessionManager {
         bundle: &VerifiedBundle,
     ) -> Result<(), ReceiveError<S::Error>> {
         let identity = bundle.identity();
-        let mut peer = Self::load(store, &identity)?.unwrap_or_else(|| Peer::new(identity));
+        let mut peer = self.load(store, &identity)?.unwrap_or_else(|| Peer::new(identity));
         let exclude = self.exclude_for(&identity).cloned();
         if peer.merge(bundle, self.config.installations_bound(), exclude.as_ref()) {
             store.store_peer(&identity, &peer.to_record()).map_err(ReceiveError::Store)?;
@@ -376,7 +401,7 @@ impl SessionManager {
             }
             .into());
         }
-        let mut record = Self::load(store, peer)?.ok_or(SendError::NoBundle)?;
+        let mut record = self.load(store, peer)?.ok_or(SendError::NoBundle)?;
         let identity_dh = record.identity_dh.ok_or(SendError::NoBundle)?;
         let exclude = self.exclude_for(peer).cloned();
         let mut envelopes = BTreeMap::new();
@@ -448,7 +473,7 @@ impl SessionManager {
         let incoming = decode_incoming(bytes, self.account.installation_id())?;
         let from = incoming.from;
         let mut peer =
-            Self::load(store, &from.identity)?.unwrap_or_else(|| Peer::new(from.identity));
+            self.load(store, &from.identity)?.unwrap_or_else(|| Peer::new(from.identity));
         let exclude = self.exclude_for(&from.identity).cloned();
         let mut changed = false;
         for bundle in incoming.bundles {
@@ -654,13 +679,11 @@ impl SessionManager {
         store: &S,
         peer: &IdentityPublicKey,
     ) -> Result<Option<NegotiatedSecret>, ReceiveError<S::Error>> {
-        let Some(record) = Self::load(store, peer)? else { return Ok(None) };
-        let Some(identity_dh) = record.identity_dh else { return Ok(None) };
-        let agreed = record.installations.values().any(|inst| {
-            inst.pre_key.protocol_version() >= 1
-                && inst.sessions.first().is_some_and(|s| !s.is_awaiting_reply() && s.has_received())
-        });
-        if !agreed {
+        // Reads the record's summary, not its sessions (peer.rs); the X25519 behind the secret
+        // is computed only once the topic is agreed.
+        let Some(summary) = Self::summary(store, peer)? else { return Ok(None) };
+        let Some(identity_dh) = summary.identity_dh else { return Ok(None) };
+        if !summary.installations.iter().any(|inst| inst.agreed) {
             return Ok(None);
         }
         Ok(negotiated_secret(self.account.identity_dh(), &identity_dh).ok())
@@ -676,7 +699,7 @@ impl SessionManager {
         store: &S,
         peer: &PeerAddress,
     ) -> Result<Option<Session>, ReceiveError<S::Error>> {
-        let Some(mut record) = Self::load(store, &peer.identity)? else { return Ok(None) };
+        let Some(mut record) = self.load(store, &peer.identity)? else { return Ok(None) };
         Ok(record
             .installations
             .remove(&peer.installation)
@@ -685,6 +708,10 @@ impl SessionManager {
 
     /// The installations of `peer` we know, in id order.
     ///
+    /// Restores the whole record, so success also says that every session in it loads (a
+    /// load without curve arithmetic: record.rs). To ask only whether any installation is
+    /// known, [`has_installations`](Self::has_installations) is cheaper.
+    ///
     /// # Errors
     /// Store or record failures.
     pub fn installations<S: SessionStore>(
@@ -692,9 +719,30 @@ impl SessionManager {
         store: &S,
         peer: &IdentityPublicKey,
     ) -> Result<Vec<InstallationId>, ReceiveError<S::Error>> {
-        Ok(Self::load(store, peer)?
+        Ok(self
+            .load(store, peer)?
             .map(|p| p.installations.into_keys().collect())
             .unwrap_or_default())
+    }
+
+    /// Whether we know at least one installation of `peer`, that is, whether we hold its
+    /// bundle and can start sessions with it. Whenever
+    /// [`installations`](Self::installations) succeeds, this answers
+    /// `!installations(..).is_empty()`.
+    ///
+    /// A lookup: it reads the record's installation list and restores no session (peer.rs,
+    /// "summary"), so it does not vouch for the sessions; a record whose sessions are
+    /// corrupt is reported by the next operation that restores them.
+    ///
+    /// # Errors
+    /// Store failures; [`RecordError`] if the record is of another version or peer, or its
+    /// installation list is malformed.
+    pub fn has_installations<S: SessionStore>(
+        &self,
+        store: &S,
+        peer: &IdentityPublicKey,
+    ) -> Result<bool, ReceiveError<S::Error>> {
+        Ok(Self::summary(store, peer)?.is_some_and(|p| !p.installations.is_empty()))
     }
 }
 
@@ -785,6 +833,146 @@ mod tests {
         InstallationId::new("me").unwrap()
     }
 
+    /// A manager and its store.
+    struct Side {
+        manager: SessionManager,
+        store: crate::store::InMemorySessionStore,
+    }
+
+    impl Side {
+        fn new(id: &str, seed: u64) -> Self {
+            use rand_chacha::ChaCha20Rng;
+            use rand_chacha::rand_core::SeedableRng;
+
+            let now = Timestamp::from_millis(1_700_000_000_000);
+            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            let account = Account::generate(InstallationId::new(id).unwrap(), &mut rng, now);
+            let manager = SessionManager::new(account, SessionConfig::default(), now);
+            Self { manager, store: crate::store::InMemorySessionStore::new() }
+        }
+
+        fn identity(&self) -> IdentityPublicKey {
+            self.manager.account().identity_key()
+        }
+
+        fn send(&mut self, to: &mut Self, rng: &mut impl CryptoRng) {
+            let now = Timestamp::from_millis(1_700_000_000_000);
+            let out = self.manager.encrypt(&mut self.store, &to.identity(), b"x", rng, now);
+            let received = to.manager.receive(&mut to.store, out.unwrap().as_bytes(), rng, now);
+            assert!(matches!(received, Ok(Received::Message { .. })), "{received:?}");
+        }
+
+        /// The record of `peer`, its summary read alone and read from the full load
+        /// (which must agree), and what the public queries answer.
+        fn summary(&self, peer: &IdentityPublicKey) -> PeerSummary {
+            use crate::store::SessionStore as _;
+
+            let record = self.store.load_peer(peer).unwrap().unwrap();
+            let full = Peer::from_record(&record, peer, &self.identity()).unwrap();
+            let summary = PeerSummary::from_record(&record, peer).unwrap();
+            assert_eq!(summary, PeerSummary::of(&full));
+            let ids: Vec<InstallationId> = full.installations.keys().cloned().collect();
+            assert_eq!(self.manager.installations(&self.store, peer).unwrap(), ids);
+            assert_eq!(self.manager.has_installations(&self.store, peer).unwrap(), !ids.is_empty());
+            let agreed = summary.installations.iter().any(|inst| inst.agreed);
+            assert_eq!(
+                self.manager.negotiated_secret(&self.store, peer).unwrap().is_some(),
+                agreed
+            );
+            summary
+        }
+    }
+
+    #[test]
+    fn a_summary_reads_what_a_full_load_reads_at_every_stage() {
+        use rand_chacha::ChaCha20Rng;
+        use rand_chacha::rand_core::SeedableRng;
+
+        let mut rng = ChaCha20Rng::seed_from_u64(90);
+        let (mut alice, mut bob) = (Side::new("alice-1", 91), Side::new("bob-1", 92));
+        let (a_id, b_id) = (alice.identity(), bob.identity());
+        let agreed = |s: &PeerSummary| s.installations.iter().map(|i| i.agreed).collect::<Vec<_>>();
+        assert!(!alice.manager.has_installations(&alice.store, &b_id).unwrap());
+        assert_eq!(alice.manager.installations(&alice.store, &b_id).unwrap(), []);
+
+        let bundle = bob.manager.bundle().clone();
+        alice.manager.process_bundle(&mut alice.store, &bundle).unwrap();
+        assert_eq!(agreed(&alice.summary(&b_id)), [false], "a bundle, no session");
+        alice.send(&mut bob, &mut rng);
+        assert_eq!(agreed(&alice.summary(&b_id)), [false], "awaiting a reply");
+        assert_eq!(agreed(&bob.summary(&a_id)), [true], "answered and received");
+        bob.send(&mut alice, &mut rng);
+        assert_eq!(agreed(&alice.summary(&b_id)), [true]);
+        for _ in 0..2 {
+            alice.send(&mut bob, &mut rng);
+            bob.send(&mut alice, &mut rng);
+        }
+        assert_eq!(agreed(&alice.summary(&b_id)), [true]);
+        assert_eq!(agreed(&bob.summary(&a_id)), [true]);
+    }
+
+    #[test]
+    fn a_summary_checks_the_installation_list_but_not_the_sessions() {
+        use rand_chacha::ChaCha20Rng;
+        use rand_chacha::rand_core::SeedableRng;
+
+        use crate::record::PeerRecordProto;
+        use crate::store::{PeerRecord, SessionStore as _};
+
+        let mut rng = ChaCha20Rng::seed_from_u64(93);
+        let (mut alice, mut bob) = (Side::new("alice-1", 94), Side::new("bob-1", 95));
+        let (a_id, b_id) = (alice.identity(), bob.identity());
+        let bundle = bob.manager.bundle().clone();
+        alice.manager.process_bundle(&mut alice.store, &bundle).unwrap();
+        alice.send(&mut bob, &mut rng);
+        let record = alice.store.load_peer(&b_id).unwrap().unwrap();
+        let proto = PeerRecordProto::decode(record.as_bytes()).unwrap();
+        let both = |proto: &PeerRecordProto| {
+            let record = PeerRecord::from_bytes(proto.encode_to_vec());
+            (
+                PeerSummary::from_record(&record, &b_id).err(),
+                Peer::from_record(&record, &b_id, &a_id).err(),
+            )
+        };
+
+        let mut version = proto.clone();
+        version.version = 2;
+        let refused = RecordError::Decode(DecodeError::Version { got: 2 });
+        assert_eq!(both(&version), (Some(refused.clone()), Some(refused)));
+        let mut other = proto.clone();
+        other.identity = a_id.as_bytes().to_vec();
+        assert_eq!(both(&other), (Some(RecordError::Mismatch), Some(RecordError::Mismatch)));
+        let mut bad_id = proto.clone();
+        bad_id.installations[0].installation_id = String::new();
+        let (summary, full) = both(&bad_id);
+        assert!(matches!(summary, Some(RecordError::Decode(DecodeError::InstallationId(_)))));
+        assert_eq!(summary, full);
+        let mut twice = proto.clone();
+        twice.installations.push(proto.installations[0].clone());
+        let refused =
+            RecordError::Decode(DecodeError::Order { field: "installations.installation_id" });
+        assert_eq!(both(&twice), (Some(refused.clone()), Some(refused)));
+
+        // A session whose root key is cut short: the summary still lists the installation
+        // (it does not vouch for sessions); restoring the sessions reports it.
+        let mut corrupt = proto.clone();
+        corrupt.installations[0].sessions[0].root_key.pop();
+        let root = RecordError::Decode(DecodeError::Length {
+            field: "root_key",
+            expected: 32,
+            actual: 31,
+        });
+        assert_eq!(both(&corrupt), (None, Some(root.clone())));
+        alice.store.store_peer(&b_id, &PeerRecord::from_bytes(corrupt.encode_to_vec())).unwrap();
+        assert!(alice.manager.has_installations(&alice.store, &b_id).unwrap());
+        assert_eq!(alice.manager.negotiated_secret(&alice.store, &b_id), Ok(None));
+        let listed = alice.manager.installations(&alice.store, &b_id);
+        assert_eq!(listed.err(), Some(ReceiveError::Record(root.clone())));
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        let sent = alice.manager.encrypt(&mut alice.store, &b_id, b"x", &mut rng, now);
+        assert_eq!(sent.err(), Some(SendError::Record(root)));
+    }
+
     #[test]
     fn frames() {
         assert_eq!(parse_frame(&[0, 1, 2]), Ok((0, &[1u8, 2][..])));
@@ -833,6 +1021,23 @@ mod tests {
         assert!(matches!(
             decode_incoming(&base.encode_to_vec(), &ours()),
             Err(DecodeError::Invalid { field: "sender_identity" })
+        ));
+        // An attached bundle with the sender's encoded identity takes the key decoded for the
+        // sender; any other encoding is decoded strictly on its own.
+        use rand_chacha::rand_core::SeedableRng as _;
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(96);
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        let account = Account::generate(InstallationId::new("them").unwrap(), &mut rng, now);
+        let sender = account.identity_key();
+        let advert = SessionManager::new(account, SessionConfig::default(), now).bundle_message();
+        let mut m = wire::ProtocolMessage::decode(advert.as_bytes()).unwrap();
+        let incoming = decode_incoming(&m.encode_to_vec(), &ours()).unwrap();
+        assert_eq!(incoming.from.identity, sender);
+        assert_eq!(incoming.bundles[0].identity(), sender);
+        m.bundles[0].identity = vec![0; 32];
+        assert!(matches!(
+            decode_incoming(&m.encode_to_vec(), &ours()),
+            Err(DecodeError::Invalid { field: "identity" })
         ));
         let big = vec![0u8; MAX_MESSAGE_LEN + 1];
         assert!(matches!(decode_incoming(&big, &ours()), Err(DecodeError::TooLong { .. })));
@@ -901,7 +1106,8 @@ mod tests {
         };
         for (_, data) in &records {
             let _ = Session::from_record(&SessionRecord::from_bytes(data.clone()));
-            let _ = Peer::from_record(&PeerRecord::from_bytes(data.clone()), &alice_id);
+            let _ = Peer::from_record(&PeerRecord::from_bytes(data.clone()), &alice_id, &bob_id);
+            let _ = PeerSummary::from_record(&PeerRecord::from_bytes(data.clone()), &alice_id);
             let pre_key = [SignedPreKeyRecord::from_bytes(data.clone())];
             let _ = Account::from_records(&AccountRecord::from_bytes(data.clone()), &pre_key);
         }

@@ -1,5 +1,6 @@
 //! Session management: installations, concurrent initiation, superseding, recovery.
 
+use kaiwa_crypto::DhPublicKey;
 use kaiwa_session::{
     DecodeError, Envelope, InMemorySessionStore, InstallationId, OutgoingMessage, PeerAddress,
     ReceiveError, Received, Session, SessionConfig, SessionStore, UndecryptableReason,
@@ -434,4 +435,56 @@ fn an_authenticated_message_with_an_invalid_frame_is_refused_and_changes_nothing
 
     // The established session still works both ways.
     converse(&mut alice, &mut bob, 2, 9);
+}
+
+/// The at-rest-trust case of record.rs: a stored sending ratchet key whose public half is
+/// not its secret's. The record loads (nothing panics), the peer refuses what is sent on that
+/// chain without changing anything, the peer's replies still decrypt, and the next DH ratchet
+/// step draws a fresh key pair, after which the conversation goes on.
+#[test]
+fn a_stored_ratchet_key_with_a_foreign_public_half_fails_only_at_the_peer_and_heals() {
+    let mut alice = device(60, "a");
+    let mut bob = device(61, "b");
+    alice.learn(&bob);
+    converse(&mut alice, &mut bob, 2, 1);
+    let m = alice.send(&bob.identity(), b"on a new chain", at(2));
+    bob.expect_text(&m, b"on a new chain", at(2));
+
+    let mut record =
+        kaiwa_wire::store::PeerRecord::decode(peer_record(&alice, &bob).as_slice()).unwrap();
+    let session = &mut record.installations[0].sessions[0];
+    assert_eq!(session.sending_ratchet_secret.len(), 32, "Alice holds a sending chain");
+    session.sending_ratchet_public = DhPublicKey::from_bytes([9; 32]).as_bytes().to_vec();
+    let odd = kaiwa_session::PeerRecord::from_bytes(record.encode_to_vec());
+    alice.store.store_peer(&bob.identity(), &odd).unwrap();
+
+    let before = peer_record(&bob, &alice);
+    let m = alice.send(&bob.identity(), b"lost", at(3));
+    let got = bob.recv(&m, at(3));
+    assert!(
+        matches!(got, Received::Undecryptable { reason: UndecryptableReason::Decrypt(_), .. }),
+        "{got:?}"
+    );
+    assert_eq!(peer_record(&bob, &alice), before);
+
+    let m = bob.send(&alice.identity(), b"still heard", at(4));
+    alice.expect_text(&m, b"still heard", at(4));
+    let m = alice.send(&bob.identity(), b"healed", at(5));
+    bob.expect_text(&m, b"healed", at(5));
+}
+
+#[test]
+fn installation_queries_answer_alike_for_a_record_written_before_the_public_half() {
+    // The committed store-v1 peer record (written before sending_ratchet_public existed).
+    let vectors: serde_json::Value =
+        serde_json::from_str(include_str!("../../test-vectors/store-v1.json")).unwrap();
+    let bytes = |key: &str| ::hex::decode(vectors[key].as_str().unwrap()).unwrap();
+    let alice =
+        kaiwa_crypto::IdentityPublicKey::try_from(bytes("peer_identity").as_slice()).unwrap();
+    let bob = device(62, "bob-1");
+    let mut store = InMemorySessionStore::new();
+    store.store_peer(&alice, &kaiwa_session::PeerRecord::from_bytes(bytes("peer"))).unwrap();
+    assert!(bob.manager.has_installations(&store, &alice).unwrap());
+    let ids = bob.manager.installations(&store, &alice).unwrap();
+    assert_eq!(ids, [InstallationId::new("alice-1").unwrap()]);
 }

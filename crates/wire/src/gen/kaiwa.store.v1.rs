@@ -299,6 +299,11 @@ pub struct SessionRecord {
     /// Unix milliseconds.
     #[prost(uint64, tag = "19")]
     pub created_at: u64,
+    /// X25519 public key of sending_ratchet_secret, stored beside it so loading needs no
+    /// base-point multiplication (trusted like the secret). Empty when the sending chain is
+    /// closed, and in records written before this field existed: the reader recomputes it then.
+    #[prost(bytes = "vec", tag = "20")]
+    pub sending_ratchet_public: ::prost::alloc::vec::Vec<u8>,
 }
 /// One receiving chain of a session.
 #[derive(::zeroize::Zeroize, ::zeroize::ZeroizeOnDrop)]
