@@ -60,7 +60,7 @@ pub(crate) async fn run(dir: &Path, args: &ChatArgs) -> Result<(), CliError> {
     if tokio::time::timeout(QUIT_FLUSH_TIMEOUT, client.flush()).await.is_err() {
         println!("* some messages are still queued; they are sent at the next start");
     }
-    crate::network::stop_client(&client, false).await;
+    crate::network::stop_client(&client).await;
     printer.abort();
     node.shutdown().await;
     result

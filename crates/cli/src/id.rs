@@ -4,17 +4,16 @@
 //! id              0x ‖ 64 hex digits: the Ed25519 identity key (public)
 //! contact code    KAIWA:… — the signed prekey bundle; adding it verifies the identity
 //! QR code         the contact code, in the terminal (and as PNG with --png FILE)
-//! safety number   with --with 0x…: 60 digits both sides compute identically (fingerprint.rs)
+//! safety number   with --with 0x…: 60 digits both sides compute identically
+//!                 (kaiwa::safety_number)
 //! ```
 
 use std::path::Path;
 
-use kaiwa::{Client, ClientConfig, Environment, Profile, parse_public_id};
+use kaiwa::{Profile, SystemClock, parse_public_id, safety_number};
 
 use crate::args::IdArgs;
 use crate::error::CliError;
-use crate::fingerprint::safety_number;
-use crate::offline::Offline;
 use crate::qr::Modules;
 
 /// Runs `kaiwa id` on the profile in `dir`.
@@ -29,14 +28,9 @@ pub(crate) async fn run(dir: &Path, args: &IdArgs) -> Result<(), CliError> {
     if !profile.has_account().map_err(CliError::client("read the profile"))? {
         return Err(CliError::NoAccount { dir: dir.to_owned() });
     }
-    let environment = Environment::system().map_err(CliError::client("read the system RNG"))?;
-    let client = Client::open(profile, Offline, ClientConfig::default(), environment)
-        .await
-        .map_err(CliError::client("open the account"))?;
-    let code = client.contact_code().await;
-    crate::network::stop_client(&client, true).await;
-    let code = code.map_err(CliError::client("read the contact code"))?;
-    let id = client.public_id();
+    let code =
+        profile.contact_code(&SystemClock).map_err(CliError::client("read the contact code"))?;
+    let id = profile.public_id().map_err(CliError::client("read the public id"))?;
     println!("id: {id}");
     println!("contact code: {code}");
     let modules = Modules::encode(&code)?;
@@ -50,7 +44,9 @@ pub(crate) async fn run(dir: &Path, args: &IdArgs) -> Result<(), CliError> {
     match with {
         Some(other) => {
             println!("safety number with {other}:");
-            println!("  {}", safety_number(&id, &other));
+            let number = safety_number(&id, &other)
+                .map_err(CliError::client("compute the safety number"))?;
+            println!("  {number}");
         }
         None => println!("safety number with a contact: kaiwa id --with <their id>"),
     }

@@ -56,6 +56,6 @@ pub(crate) const DEMO_OUTBOX_RETRY: Duration = Duration::from_millis(200);
 
 /// How long a client's background tasks get to stop: 2 s (see `network::stop_client`).
 ///
-/// Stopping takes milliseconds; the bound only matters when the facade's tasks missed the
-/// shutdown signal, and then the program ends them by exiting.
+/// Stopping takes milliseconds; the bound only matters when a publication hangs on a slow
+/// peer, and then the program ends the tasks by exiting.
 pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);

@@ -29,12 +29,10 @@ mod chat;
 mod datadir;
 mod demo;
 mod error;
-mod fingerprint;
 mod id;
 mod init;
 mod limits;
 mod network;
-mod offline;
 mod qr;
 mod tap;
 

@@ -78,15 +78,9 @@ pub(crate) async fn start_node(
 
 /// Stops `client`, giving its background tasks at most [`SHUTDOWN_GRACE`].
 ///
-/// The facade's tasks subscribe to its shutdown signal only once they run, so a client stopped
-/// right after it started (`just_started`: `init`, `id`) can miss the signal and `shutdown`
-/// would wait forever (reported to the facade). For such a client a catch-up round trip first
-/// makes sure the receive task runs; the grace bounds the rest. Everything the client
-/// committed stays committed either way.
-pub(crate) async fn stop_client(client: &Client, just_started: bool) {
-    if just_started {
-        let _ = tokio::time::timeout(SHUTDOWN_GRACE, client.catch_up()).await;
-    }
+/// The grace bounds a publication stuck on a slow peer; everything the client committed
+/// stays committed either way (unpublished messages stay in the outbox for the next start).
+pub(crate) async fn stop_client(client: &Client) {
     if tokio::time::timeout(SHUTDOWN_GRACE, client.shutdown()).await.is_err() {
         tracing::debug!("the client's tasks did not stop in time; they end with the program");
     }

@@ -197,17 +197,7 @@ impl Core {
         clock: Arc<dyn Clock>,
         mut rng: Box<dyn CryptoRng + Send>,
     ) -> Result<Self, Error> {
-        if store.load_account()?.is_some() {
-            return Err(Error::ProfileExists);
-        }
-        let now = Now::of(&*clock);
-        let mut id = [0u8; 16];
-        rng.fill_bytes(&mut id);
-        let installation = InstallationId::new(hex::encode(id))?;
-        let account = Account::generate(installation, &mut *rng, now.session());
-        let mut tx = store.begin()?;
-        save_account(&mut tx, &account)?;
-        tx.commit()?;
+        let account = create_account(&mut store, &*clock, &mut *rng)?;
         Self::with_account(store, account, config, clock, rng)
     }
 
@@ -407,6 +397,27 @@ impl Core {
         })
         .map(|(events, _)| events)
     }
+}
+
+/// A new account (a fresh installation id, identity and prekeys) saved in `store`, which
+/// must hold none.
+pub(crate) fn create_account(
+    store: &mut Store,
+    clock: &dyn Clock,
+    rng: &mut (dyn CryptoRng + Send),
+) -> Result<Account, Error> {
+    if store.load_account()?.is_some() {
+        return Err(Error::ProfileExists);
+    }
+    let now = Now::of(clock);
+    let mut id = [0u8; 16];
+    rng.fill_bytes(&mut id);
+    let installation = InstallationId::new(hex::encode(id))?;
+    let account = Account::generate(installation, rng, now.session());
+    let mut tx = store.begin()?;
+    save_account(&mut tx, &account)?;
+    tx.commit()?;
+    Ok(account)
 }
 
 /// Builds the WakuMessage of an outbox row (the same bytes, so the same hash, every time).

@@ -6,7 +6,7 @@
 //! [`Event::Lagged`]) reads the history and the state instead.
 
 use kaiwa_group::GroupId;
-use kaiwa_org::OrgId;
+use kaiwa_org::{ChannelId, OrgId};
 use kaiwa_store::{ChatId, MessageId, PublicId};
 
 use crate::content::Message;
@@ -40,6 +40,18 @@ pub enum Event {
     Invitation {
         /// The organization.
         org: OrgId,
+    },
+    /// A new key epoch of an organization arrived (after a membership change or a re-key)
+    /// and is installed: channel messages sent from now on by members holding it decrypt
+    /// here. An owner gets it for the epochs it makes.
+    KeyEpoch {
+        /// The organization.
+        org: OrgId,
+        /// The channel whose own key it is, or `None` for the organization-wide key (the
+        /// key of every channel without a member list of its own).
+        channel: Option<ChannelId>,
+        /// The epoch: 1 for a group's first key, one more per re-key.
+        epoch: u32,
     },
     /// A contact's keys changed: a session was reset, or a new installation appeared.
     KeyChange {

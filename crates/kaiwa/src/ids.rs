@@ -39,6 +39,29 @@ pub fn parse_org_id(text: &str) -> Result<OrgId, Error> {
     Ok(OrgId::new(key(text, "organization id")?))
 }
 
+/// The safety number of two public ids: 60 digits (12 groups of 5 when displayed) that both
+/// people compute identically, to compare out loud or side by side; equal numbers mean each
+/// holds the other's real identity key (seed 000, "Identity verification"). Symmetric in its
+/// arguments.
+///
+/// ```
+/// # fn run(alice: kaiwa::PublicId, bob: kaiwa::PublicId) -> Result<(), kaiwa::Error> {
+/// let number = kaiwa::safety_number(&alice, &bob)?;
+/// assert_eq!(number, kaiwa::safety_number(&bob, &alice)?);
+/// println!("compare with your contact: {number}");
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidId`] if an id is not a valid Ed25519 key (every id a client reports is).
+pub fn safety_number(a: &PublicId, b: &PublicId) -> Result<kaiwa_session::SafetyNumber, Error> {
+    let a = IdentityPublicKey::from_bytes(a.as_bytes())
+        .map_err(|_| Error::InvalidId { field: "public id" })?;
+    let b = IdentityPublicKey::from_bytes(b.as_bytes())
+        .map_err(|_| Error::InvalidId { field: "public id" })?;
+    Ok(kaiwa_session::safety_number(&a, &b))
+}
+
 /// The text form of an organization id.
 #[must_use]
 pub fn org_id_text(org: &OrgId) -> String {
@@ -65,6 +88,25 @@ mod tests {
         assert!(parse_public_id(&id.to_string().to_uppercase()).is_err());
         assert!(parse_public_id(&id.to_string()[2..]).is_err());
         assert!(parse_public_id(&format!("{id}00")).is_err());
+    }
+
+    #[test]
+    fn safety_numbers_are_kaiwa_sessions_and_refuse_invalid_keys() {
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let (a, b) = (IdentityKeyPair::generate(&mut rng), IdentityKeyPair::generate(&mut rng));
+        let (ida, idb) =
+            (PublicId::new(a.public_key().to_bytes()), PublicId::new(b.public_key().to_bytes()));
+        let number = safety_number(&ida, &idb).unwrap();
+        assert_eq!(number, safety_number(&idb, &ida).unwrap());
+        assert_eq!(number, kaiwa_session::safety_number(&a.public_key(), &b.public_key()));
+        assert_eq!(number.to_string().len(), 71); // 12 groups of 5 digits, 11 spaces
+        // y = 2 is not on the curve.
+        let mut invalid = [0u8; 32];
+        invalid[0] = 2;
+        assert!(matches!(
+            safety_number(&ida, &PublicId::new(invalid)),
+            Err(Error::InvalidId { .. })
+        ));
     }
 
     proptest! {

@@ -19,11 +19,11 @@ pub use crate::content::{Content, MESSAGE_REF_CONTEXT, Message, MessageRef};
 pub use crate::environment::{Clock, Environment, SystemClock};
 pub use crate::error::{Error, GroupError, OrgError, ProfileError, SessionError, TransportError};
 pub use crate::event::{Event, KeyChangeKind, MembershipChange, Scope};
-pub use crate::ids::{org_id_text, parse_org_id, parse_public_id};
+pub use crate::ids::{org_id_text, parse_org_id, parse_public_id, safety_number};
 pub use crate::profile::{DATABASE_FILE, LEGACY_STATE_FILE, Profile};
 pub use kaiwa_group::{GroupId, MemberStatus, ReactionKind};
 pub use kaiwa_org::{Access, ChannelId, OrgId};
-pub use kaiwa_session::SessionConfig;
+pub use kaiwa_session::{SafetyNumber, SessionConfig};
 pub use kaiwa_store::{
     ChatId, ChatSummary, Contact, Direction, Durability, HistoryCursor, MessageId, MessageStatus,
     PublicId,

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use kaiwa_session::AccountStore as _;
 use kaiwa_store::{Durability, PublicId, Store, StoreConfig};
 
+use crate::environment::{Clock, Environment};
 use crate::error::{Error, ProfileError};
 
 /// The database file in a profile directory.
@@ -82,6 +83,40 @@ impl Profile {
     /// [`Error::Store`] if the store fails.
     pub fn has_account(&self) -> Result<bool, Error> {
         Ok(self.store.load_account()?.is_some())
+    }
+
+    /// Creates the account (identity key, installation, prekeys) without starting a client;
+    /// returns its public id. [`Client::open`](crate::Client::open) starts it later.
+    ///
+    /// ```
+    /// use kaiwa::{Environment, Profile, SystemClock};
+    /// let dir = tempfile::tempdir()?;
+    /// let mut profile = Profile::open_dir(dir.path())?;
+    /// let id = profile.create_account(Environment::system()?)?;
+    /// assert_eq!(profile.public_id()?, id);
+    /// assert!(profile.contact_code(&SystemClock)?.starts_with("KAIWA:"));
+    /// let again = profile.create_account(Environment::system()?);
+    /// assert!(matches!(again, Err(kaiwa::Error::ProfileExists)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ProfileExists`] if the profile already holds an account; store failures.
+    pub fn create_account(&mut self, environment: Environment) -> Result<PublicId, Error> {
+        let Environment { clock, mut rng } = environment;
+        let account = crate::core::create_account(&mut self.store, &*clock, &mut *rng)?;
+        Ok(PublicId::new(account.identity_key().to_bytes()))
+    }
+
+    /// The account's contact code (`KAIWA:…`), with a bundle stamped by `clock`, without
+    /// starting a client (for `kaiwa id`). It is the code a running client gives.
+    ///
+    /// # Errors
+    /// [`Error::NoProfile`] if the profile holds no account, or a store or record failure.
+    pub fn contact_code(&self, clock: &dyn Clock) -> Result<String, Error> {
+        let account = kaiwa_session::load_account(&self.store)?;
+        let now = crate::environment::Now::of(clock);
+        Ok(kaiwa_session::encode_contact_code(&account.bundle(now.session())))
     }
 
     /// The account's public id, without starting a client (for `kaiwa id`).

@@ -14,7 +14,6 @@ use kaiwa::{
 
 use super::command::{ChatRef, Command, GroupCommand, HELP, MemberVerb, OrgCommand};
 use super::show;
-use crate::fingerprint::safety_number;
 
 /// How long `/org join` waits for the organization's description before asking.
 const DESCRIPTION_WAIT: core::time::Duration = core::time::Duration::from_secs(10);
@@ -165,9 +164,11 @@ impl Session {
             }
             Command::Verify { contact } => {
                 let id = self.contact(&contact).await?;
+                let number = kaiwa::safety_number(&c.public_id(), &id)
+                    .map_err(client("compute the safety number"))?;
                 vec![
                     format!("safety number with {contact}:"),
-                    format!("  {}", safety_number(&c.public_id(), &id)),
+                    format!("  {number}"),
                     "compare it with the one they see; if it differs, do not trust the contact"
                         .to_owned(),
                 ]

@@ -137,7 +137,7 @@ impl Peer {
 
     /// Stops the client and the node.
     pub(crate) async fn stop(self) {
-        stop_client(&self.client, false).await;
+        stop_client(&self.client).await;
         self.observer.abort();
         self.node.shutdown().await;
     }

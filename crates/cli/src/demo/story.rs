@@ -18,6 +18,7 @@
 //! Expected refusals are checked as carefully as deliveries: a message that must not arrive is
 //! watched for [`REFUSAL_WINDOW`] after every intended recipient got it.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kaiwa::transport::OrgKey;
@@ -33,11 +34,6 @@ use crate::limits::REFUSAL_WINDOW;
 
 /// The number of acts.
 pub(crate) const ACTS: usize = 4;
-
-/// How long members are given to apply a new description and its re-key before the next
-/// channel message: 300 ms. The facade reports no event for "new key epoch received"; the
-/// description (which the story does wait for) and its re-key parts are published together.
-const SETTLE: Duration = Duration::from_millis(300);
 
 /// Everyone in the story.
 #[derive(Debug)]
@@ -294,6 +290,64 @@ async fn ask_to_join(peer: &Peer, r: &mut Report, org: &OrgId, t: Duration) -> R
     ok(r, "ask to join", peer.client.request_to_join(org, peer.name).await)
 }
 
+/// The newest key epoch of each key group (organization-wide, or a channel's own) that the
+/// owner has made in `org` since this was last asked: the owner's own `KeyEpoch` events,
+/// read without waiting (an action's events are out before the action returns).
+async fn owner_epochs(owner: &mut Peer, org: OrgId) -> BTreeMap<Option<ChannelId>, u32> {
+    let mut newest = BTreeMap::new();
+    while let Some((channel, epoch)) = owner
+        .expect(Duration::ZERO, |event| match event {
+            Event::KeyEpoch { org: o, channel, epoch } if *o == org => {
+                Some((channel.clone(), *epoch))
+            }
+            _ => None,
+        })
+        .await
+    {
+        let held = newest.entry(channel).or_insert(0);
+        *held = (*held).max(epoch);
+    }
+    newest
+}
+
+/// Checks that each of `members` installs the key epochs the owner just made, before anyone
+/// writes under them.
+async fn members_hold_new_keys(
+    c: &mut Cast,
+    r: &mut Report,
+    org: OrgId,
+    members: &[&str],
+) -> Result<(), Stop> {
+    let t = c.timeout;
+    let epochs = owner_epochs(&mut c.oscar, org).await;
+    r.check(!epochs.is_empty(), Outcome::Other, "oscar's action made a new key epoch")?;
+    for name in members {
+        let peer = match *name {
+            "alice" => &mut c.alice,
+            "bob" => &mut c.bob,
+            "carol" => &mut c.carol,
+            _ => &mut c.dave,
+        };
+        let mut all = true;
+        for (channel, epoch) in &epochs {
+            let got = peer
+                .expect(t, |event| match event {
+                    Event::KeyEpoch { org: o, channel: ch, epoch: e }
+                        if *o == org && ch == channel && e >= epoch =>
+                    {
+                        Some(())
+                    }
+                    _ => None,
+                })
+                .await;
+            all &= got.is_some();
+        }
+        let epochs: Vec<u32> = epochs.values().copied().collect();
+        r.check(all, Outcome::Other, &format!("{name} installs the key epoch {epochs:?}"))?;
+    }
+    Ok(())
+}
+
 fn join_response(org: OrgId) -> impl FnMut(&Event) -> Option<bool> {
     move |event| match event {
         Event::JoinResponse { org: o, accepted } if *o == org => Some(*accepted),
@@ -354,7 +408,7 @@ pub(crate) async fn organization(c: &mut Cast, r: &mut Report) -> Result<Lightho
             org_state(peer, &id, t, |info| everyone.iter().all(|m| info.members.contains(m))).await;
         r.check(listed, Outcome::Other, &format!("{}'s copy lists all 4 members", peer.name))?;
     }
-    tokio::time::sleep(SETTLE).await;
+    members_hold_new_keys(c, r, id, &["alice", "bob", "dave"]).await?;
     let chat = ChatId::Channel { org: id, channel: general.clone() };
     const HELLO: &str = "Hello Lighthouse!";
     send(r, &c.alice, &chat, "Lighthouse/general", HELLO).await?;
@@ -379,7 +433,7 @@ pub(crate) async fn ban_and_rekey(
         let gone = org_state(peer, &id, t, |info| !info.members.contains(&dave)).await;
         r.check(gone, Outcome::Delivered, &format!("{} sees dave removed", peer.name))?;
     }
-    tokio::time::sleep(SETTLE).await;
+    members_hold_new_keys(c, r, id, &["alice", "bob"]).await?;
     let random = ChatId::Channel { org: id, channel: org.random.clone() };
     const SECRET: &str = "Dave, can you read this?";
     send(r, &c.alice, &random, "Lighthouse/random", SECRET).await?;
@@ -411,7 +465,7 @@ pub(crate) async fn ban_and_rekey(
 
     r.say("oscar re-keys Lighthouse");
     ok(r, "re-key", c.oscar.client.rekey(&id).await)?;
-    tokio::time::sleep(SETTLE).await;
+    members_hold_new_keys(c, r, id, &["alice", "bob"]).await?;
     let general = ChatId::Channel { org: id, channel: org.general.clone() };
     const FRESH: &str = "New keys, same conversation.";
     send(r, &c.bob, &general, "Lighthouse/general", FRESH).await?;

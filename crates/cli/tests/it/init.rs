@@ -12,7 +12,8 @@ fn init_creates_a_profile_and_prints_no_secret() {
     let stdout = init(dir.path(), "default");
     let profile = dir.path().join("default");
     assert!(profile.join(kaiwa::DATABASE_FILE).is_file());
-    assert!(profile.join(kaiwa::STATE_FILE).exists());
+    // Everything is in the database; no side file.
+    assert!(!profile.join(kaiwa::LEGACY_STATE_FILE).exists());
 
     let id = field(&stdout, "id: ");
     assert!(id.starts_with("0x") && id.len() == 66, "{id}");

@@ -335,7 +335,7 @@ impl Engine {
         peer: &PublicId,
     ) -> Result<bool, Error> {
         let key = identity_key(peer)?;
-        Ok(!self.manager.installations(store, &key)?.is_empty())
+        Ok(self.manager.has_installations(store, &key)?)
     }
 
     /// Encrypts an envelope `(type, payload)` to every installation of `peer` and queues it.

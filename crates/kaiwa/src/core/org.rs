@@ -254,7 +254,11 @@ impl Engine {
             }
         }
         for part in &update.rekeys {
-            view.apply_rekey(part, dh)?;
+            if let kaiwa_org::RekeyOutcome::Installed { group, epoch } =
+                view.apply_rekey(part, dh)?
+            {
+                fx.events.push(key_epoch(org, view, &group, epoch));
+            }
         }
         self.save_view(tx, org)?;
         self.subscribe_channels(org, fx);
@@ -548,7 +552,10 @@ impl Engine {
                 Err(_) => handled = false,
             },
             Some(Type::OrganizationRekey) => match view.apply_rekey(bytes, dh) {
-                Ok(kaiwa_org::RekeyOutcome::Installed { .. }) => changed = true,
+                Ok(kaiwa_org::RekeyOutcome::Installed { group, epoch }) => {
+                    fx.events.push(key_epoch(org, view, &group, epoch));
+                    changed = true;
+                }
                 Ok(_) => {}
                 Err(RekeyError::NoDescription | RekeyError::UnknownGroup) => kept = true,
                 Err(_) => handled = false,
@@ -717,4 +724,17 @@ impl Engine {
 fn envelope_type(bytes: &[u8]) -> Option<Type> {
     let kind = wire::ApplicationMetadataMessage::decode(bytes).ok()?.r#type;
     Type::try_from(kind).ok()
+}
+
+/// The [`Event::KeyEpoch`] of an installed epoch: the channel whose key group it is, if any.
+fn key_epoch(
+    org: &OrgId,
+    view: &OrganizationView,
+    group: &kaiwa_org::GroupId,
+    epoch: kaiwa_org::Epoch,
+) -> Event {
+    let channel = view.description().and_then(|d| {
+        d.channels().keys().find(|c| kaiwa_org::GroupId::channel(org, c) == *group).cloned()
+    });
+    Event::KeyEpoch { org: *org, channel, epoch: epoch.0 }
 }

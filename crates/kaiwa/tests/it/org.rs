@@ -68,8 +68,28 @@ pub(crate) async fn scenario(alice: kaiwa::Client, bob: kaiwa::Client, carol: ka
     carol.send_text(&chat, "thanks").await.unwrap();
     assert_eq!(wait_for(&mut bob_events, text).await, (chat.clone(), "thanks".into()));
 
-    // Alice bans Bob: he learns he was removed and cannot post any more.
+    // Alice bans Bob: he learns he was removed and cannot post any more. The ban makes a
+    // new key epoch, which Carol gets and Bob does not.
+    let newest_epoch = |events: &mut kaiwa::Events| {
+        let mut newest = None;
+        while let Some(event) = events.try_next() {
+            if let Event::KeyEpoch { org: o, epoch, .. } = event
+                && o == org
+            {
+                newest = newest.max(Some(epoch));
+            }
+        }
+        newest
+    };
+    let before = newest_epoch(&mut alice_events).expect("the owner made key epochs");
     alice.ban(&org, bob.public_id()).await.unwrap();
+    let after = newest_epoch(&mut alice_events).expect("the ban made a key epoch");
+    assert!(after > before, "epoch {after} after the ban, {before} before");
+    wait_for(&mut carol_events, |e| {
+        matches!(e, Event::KeyEpoch { org: o, epoch, .. } if *o == org && *epoch == after)
+            .then_some(())
+    })
+    .await;
     let removed = wait_for(&mut bob_events, |e| match e {
         Event::Membership(c) if !c.removed.is_empty() => Some(c.removed.clone()),
         _ => None,
@@ -79,6 +99,7 @@ pub(crate) async fn scenario(alice: kaiwa::Client, bob: kaiwa::Client, carol: ka
     assert!(bob.send_text(&chat, "let me in").await.is_err());
     alice.send_text(&chat, "after the ban").await.unwrap();
     assert_eq!(wait_for(&mut carol_events, text).await, (chat.clone(), "after the ban".into()));
+    assert!(newest_epoch(&mut bob_events).is_none_or(|e| e < after), "bob got the new epoch");
     for client in [alice, bob, carol] {
         client.shutdown().await;
     }
