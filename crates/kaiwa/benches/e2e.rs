@@ -7,10 +7,13 @@
 //! | --- | --- |
 //! | `bare_decrypt` | `SessionManager::receive` of one in-order message |
 //! | `e2e_burst_100` | Alice sends 100 texts at once (concurrent sends: group commits); Bob receives all 100 (batched commits) |
+//! | `e2e_stream_1000` | Alice sends 1,000 texts in windows of 100 concurrent sends while Bob receives; ends when Bob has all |
 //! | `e2e_sequential_100` | Alice sends 100 texts one after another (one commit each); Bob receives all 100 |
 //! | `e2e_latency` | Alice sends one text; Bob's client reports it |
 //!
-//! The ratio printed at the end is (messages/s end to end) / (bare decrypts/s).
+//! The ratios printed at the end are (messages/s end to end) / (bare decrypts/s); the
+//! stream is the throughput figure (sending and receiving overlap, as they do in a running
+//! system), the bursts add one send-publish-receive latency per 100 messages.
 //! Run briefly: `cargo bench -p kaiwa -- --warm-up-time 1 --measurement-time 3`.
 
 #![allow(missing_docs, reason = "bench binary")]
@@ -38,6 +41,9 @@ use rand_chacha::rand_core::SeedableRng;
 use tokio::runtime::Runtime;
 
 const BURST: u64 = 100;
+/// Messages of the streaming benchmark: windows of `BURST` concurrent sends, one after
+/// another, while the receiver receives.
+const STREAM: u64 = 1_000;
 const CLUSTER: u16 = 43;
 
 fn runtime() -> Runtime {
@@ -92,7 +98,7 @@ fn bare_decrypt(c: &mut Criterion) -> f64 {
 
 struct Pair {
     alice: Client,
-    _bob: Client,
+    bob: Client,
     bob_events: Events,
     chat: ChatId,
     _nodes: (Arc<RelayNode>, Arc<RelayNode>),
@@ -139,7 +145,7 @@ async fn pair() -> Pair {
     let chat = ChatId::Direct(bob_id);
     alice.send_text(&chat, "warm-up").await.unwrap();
     receive(&mut bob_events, 1).await;
-    Pair { alice, _bob: bob, bob_events, chat, _nodes: (a, b), _dirs: dirs }
+    Pair { alice, bob, bob_events, chat, _nodes: (a, b), _dirs: dirs }
 }
 
 async fn receive(events: &mut Events, count: u64) {
@@ -174,6 +180,32 @@ fn end_to_end(c: &mut Criterion, bare_rate: f64) {
                     total += start.elapsed();
                 }
                 per_message = total / u32::try_from(iters * BURST).unwrap_or(u32::MAX);
+                total
+            })
+        });
+    });
+    let mut stream_per_message = Duration::ZERO;
+    group.bench_function("stream_1000", |bench| {
+        bench.iter_custom(|iters| {
+            runtime.block_on(async {
+                let mut total = Duration::ZERO;
+                let Pair { alice, bob_events, chat, .. } = &mut pair;
+                for _ in 0..iters {
+                    let start = Instant::now();
+                    let sending = async {
+                        for window in 0..STREAM / BURST {
+                            let sends = (0..BURST).map(|i| {
+                                let (alice, chat) = (alice.clone(), chat.clone());
+                                let text = format!("w{window}-{i}");
+                                async move { alice.send_text(&chat, &text).await }
+                            });
+                            futures::future::try_join_all(sends).await.unwrap();
+                        }
+                    };
+                    tokio::join!(sending, receive(bob_events, STREAM));
+                    total += start.elapsed();
+                }
+                stream_per_message = total / u32::try_from(iters * STREAM).unwrap_or(u32::MAX);
                 total
             })
         });
@@ -217,11 +249,27 @@ fn end_to_end(c: &mut Criterion, bare_rate: f64) {
     let e2e_rate = 1.0 / per_message.as_secs_f64().max(1e-12);
     latencies.sort_unstable();
     let median = latencies.get(latencies.len() / 2).copied().unwrap_or_default();
-    let sequential_rate = 1.0 / sequential_per_message.as_secs_f64().max(1e-12);
+    let rate = |per: Duration| 1.0 / per.as_secs_f64().max(1e-12);
+    let (stream_rate, sequential_rate) = (rate(stream_per_message), rate(sequential_per_message));
+    println!("bare decrypt: {bare_rate:.0} messages/s; end to end (messages/s, ratio to bare):");
     println!(
-        "end to end: {e2e_rate:.0} messages/s concurrent (ratio {:.3}), {sequential_rate:.0} messages/s sequential (ratio {:.3}), median latency {median:?}; bare decrypt: {bare_rate:.0} messages/s",
-        e2e_rate / bare_rate,
+        "  stream of 1,000 in windows of 100  {stream_rate:>6.0}  {:.3}",
+        stream_rate / bare_rate
+    );
+    println!("  bursts of 100, then wait           {e2e_rate:>6.0}  {:.3}", e2e_rate / bare_rate);
+    println!(
+        "  one at a time                      {sequential_rate:>6.0}  {:.3}",
         sequential_rate / bare_rate
+    );
+    println!("  median latency of one message      {median:?}");
+    let (sent, received) = (pair.alice.stats(), pair.bob.stats());
+    println!(
+        "commits: alice {} operations in {} commits, {} published; bob {} messages in {} commits",
+        sent.operations,
+        sent.operation_commits,
+        sent.published,
+        received.received,
+        received.receive_commits
     );
     runtime.block_on(pair.alice.shutdown());
 }

@@ -468,11 +468,28 @@ impl Client {
     pub async fn send(&self, chat: &ChatId, content: Content) -> Result<Sent, Error> {
         match chat.clone() {
             ChatId::Direct(peer) => {
-                self.ensure_bundles(&[peer]).await?;
-                let message = self
+                // One trip through the commit queue when the peer's bundle is known (the
+                // usual case); otherwise fetch it and try again.
+                let sent = self
                     .inner
-                    .act(move |engine, tx, now, fx| engine.send_direct(tx, &peer, content, now, fx))
+                    .act(move |engine, tx, now, fx| {
+                        if !engine.has_bundle(&*tx, &peer)? && tx.contact(&peer)?.is_some() {
+                            return Ok(Err(content));
+                        }
+                        engine.send_direct(tx, &peer, content, now, fx).map(Ok)
+                    })
                     .await?;
+                let message = match sent {
+                    Ok(message) => message,
+                    Err(content) => {
+                        self.ensure_bundles(&[peer]).await?;
+                        self.inner
+                            .act(move |engine, tx, now, fx| {
+                                engine.send_direct(tx, &peer, content, now, fx)
+                            })
+                            .await?
+                    }
+                };
                 Ok(Sent { message, unreachable: Vec::new() })
             }
             ChatId::Group(group) => {

@@ -175,6 +175,22 @@ pub(crate) struct Engine {
     /// Negotiated 1:1 topics per peer (one X25519 each to derive; forgotten when the peer's
     /// bundles change).
     direct_topics: BTreeMap<PublicId, ContentTopic>,
+    /// Memos of values the store or the curve would give again on every message; behind a
+    /// lock so that read-only paths (`&self`) fill them too.
+    memo: std::sync::Mutex<Memo>,
+}
+
+/// See [`Engine::memo`]. Both maps are bounded by [`MAX_TRACKED_PEERS`] (beyond, the oldest
+/// key is dropped, or all clocks) and both are pure functions of what they cache or of the store as this
+/// client wrote it, so a stale entry cannot exist: keys never change, and a chat's last
+/// clock only grows (after a rollback it may be ahead of the store, which keeps clocks
+/// increasing, as they must be).
+#[derive(Default)]
+struct Memo {
+    /// Decoded identity keys (an Ed25519 point decompression, ~6 µs, per decode).
+    keys: BTreeMap<PublicId, IdentityPublicKey>,
+    /// The highest Lamport clock of each chat's history.
+    clocks: std::collections::HashMap<ChatId, u64>,
 }
 
 pub(crate) fn public_id(key: &IdentityPublicKey) -> PublicId {
@@ -235,6 +251,7 @@ impl Core {
             installations: BTreeMap::new(),
             bundle_replies: BTreeMap::new(),
             direct_topics: BTreeMap::new(),
+            memo: std::sync::Mutex::new(Memo::default()),
         };
         Ok(Self { store, engine })
     }
@@ -253,9 +270,20 @@ impl Core {
         &mut self,
         step: impl FnOnce(&mut Engine, &mut Transaction<'_>, Now, &mut Effects) -> Result<T, Error>,
     ) -> Result<(T, Effects), Error> {
+        self.transact_in(true, step)
+    }
+
+    /// [`transact`](Self::transact), committed with an `fsync` (`synced`) or without one
+    /// (bookkeeping whose loss is harmless; kaiwa-store's `begin_unsynced`).
+    fn transact_in<T>(
+        &mut self,
+        synced: bool,
+        step: impl FnOnce(&mut Engine, &mut Transaction<'_>, Now, &mut Effects) -> Result<T, Error>,
+    ) -> Result<(T, Effects), Error> {
         let now = Now::of(&*self.engine.clock);
         let mut effects = Effects::default();
-        let outcome = match self.store.begin() {
+        let begun = if synced { self.store.begin() } else { self.store.begin_unsynced() };
+        let outcome = match begun {
             Ok(mut tx) => match step(&mut self.engine, &mut tx, now, &mut effects) {
                 Ok(value) => tx.commit().map(|()| value).map_err(Error::from),
                 Err(error) => Err(error),
@@ -362,7 +390,9 @@ impl Core {
     }
 
     /// Records the outcomes of publishing outbox entries, in one transaction; returns an
-    /// event for every message given up.
+    /// event for every message given up. The commit does not wait for the disk: losing it to
+    /// a power cut only means publishing those entries again, with the same hashes, which
+    /// receivers drop; the next synced commit makes it durable.
     pub(crate) fn published(
         &mut self,
         outcomes: &[(OutboxEntry, Result<(), String>)],
@@ -371,7 +401,7 @@ impl Core {
             return Ok(Vec::new());
         }
         let max_attempts = self.engine.config.max_publish_attempts;
-        self.transact(|_, tx, now, _| {
+        self.transact_in(false, |_, tx, now, _| {
             let mut events = Vec::new();
             for (entry, outcome) in outcomes {
                 match outcome {
@@ -450,6 +480,38 @@ impl Engine {
         self.views.clear();
         self.installations.clear();
         self.direct_topics.clear();
+        self.memo().clocks.clear();
+    }
+
+    fn memo(&self) -> std::sync::MutexGuard<'_, Memo> {
+        self.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The identity key of `id` (decoded once per peer, then remembered).
+    pub(crate) fn peer_key(&self, id: &PublicId) -> Result<IdentityPublicKey, Error> {
+        if let Some(key) = self.memo().keys.get(id) {
+            return Ok(*key);
+        }
+        let key = identity_key(id)?;
+        let mut memo = self.memo();
+        if memo.keys.len() >= MAX_TRACKED_PEERS {
+            memo.keys.pop_first();
+        }
+        memo.keys.insert(*id, key);
+        Ok(key)
+    }
+
+    /// Remembers that `chat`'s history holds a message with Lamport clock `clock`.
+    fn saw_clock(&self, chat: &ChatId, clock: u64) {
+        let mut memo = self.memo();
+        if let Some(last) = memo.clocks.get_mut(chat) {
+            *last = (*last).max(clock);
+            return;
+        }
+        if memo.clocks.len() >= MAX_TRACKED_PEERS {
+            memo.clocks.clear();
+        }
+        memo.clocks.insert(chat.clone(), clock);
     }
 
     fn scheme(&self) -> &kaiwa_transport::TopicScheme {
@@ -499,6 +561,7 @@ impl Engine {
             &payload,
         );
         let id = tx.insert_message(&new, now.session())?;
+        self.saw_clock(chat, text.clock);
         Ok(Message {
             id,
             reference: crate::content::MessageRef::compute(&self.me, chat, &self.me, text.clock),
@@ -526,6 +589,7 @@ impl Engine {
         let timestamp = kaiwa_session::Timestamp::from_millis(text.timestamp_ms);
         let new = kaiwa_store::NewMessage::received(&chat, author, text.clock, timestamp, &payload);
         let id = tx.insert_message(&new, now.session())?;
+        self.saw_clock(&chat, text.clock);
         fx.events.push(Event::Message(Message {
             id,
             reference: crate::content::MessageRef::compute(&self.me, &chat, &author, text.clock),
@@ -542,7 +606,15 @@ impl Engine {
 
     /// The next Lamport time of `chat`: `max(now_ms, last + 1)` (status-go's rule).
     fn next_clock(&self, tx: &Transaction<'_>, chat: &ChatId, now: Now) -> Result<u64, Error> {
-        let last = tx.last_clock(chat)?.unwrap_or(0);
+        let cached = self.memo().clocks.get(chat).copied();
+        let last = match cached {
+            Some(last) => last,
+            None => {
+                let last = tx.last_clock(chat)?.unwrap_or(0);
+                self.saw_clock(chat, last);
+                last
+            }
+        };
         Ok(now.ms.max(last.saturating_add(1)))
     }
 

@@ -55,6 +55,13 @@ pub const MAX_CATCH_UP_PAGES: usize = 1_000;
 /// (1,000). A longer backlog is drained over several passes.
 pub const MAX_PUBLISH_BATCH: usize = kaiwa_store::limits::MAX_PAGE;
 
+/// Publications the publisher keeps in flight at once: 64.
+///
+/// A transport publish is a round trip to the node's task; overlapping them lets the node
+/// take a burst in one wake-up instead of one message per round trip. They start in outbox
+/// order, and the bound keeps a backlog from flooding the node.
+pub const PUBLISH_CONCURRENCY: usize = 64;
+
 /// Most entries in the state file of a kaiwa 0.1 profile (organizations, groups,
 /// invitations): 65,536, the bound that version wrote under. The file is read whole when
 /// imported; a corrupt or hostile file cannot make it allocate without bound.

@@ -47,6 +47,7 @@
 //! journal_mode   = WAL                                        file databases; refused otherwise
 //! synchronous    = FULL (default) | NORMAL                    see Durability
 //! secure_delete  = ON                                         freed pages are zeroed
+//! temp_store     = MEMORY                                     savepoint journals in memory
 //! ```
 //!
 //! `secure_delete` matters for forward secrecy: replacing a peer record frees the pages of
@@ -161,6 +162,10 @@ pub(crate) fn prepare(
     };
     conn.pragma_update(None, "synchronous", synchronous).map_err(sqlite("setting synchronous"))?;
     conn.pragma_update(None, "secure_delete", true).map_err(sqlite("enabling secure delete"))?;
+    // Savepoints (one per operation and per received message) journal the pages they touch;
+    // in memory that costs a copy, not a write to a temporary file.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(sqlite("keeping temporary data in memory"))?;
     migrate(conn, SCHEMA_VERSION)
 }
 

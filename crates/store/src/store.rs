@@ -4,6 +4,8 @@
 //! ```text
 //! Store::open(path)        create if missing, settings, migrations (schema module)
 //! Store::begin()           BEGIN IMMEDIATE -> Transaction (rolls back on drop)
+//! Store::begin_unsynced()  the same, committed without an fsync (harmless-to-lose
+//!                          bookkeeping; the next synced commit syncs it too)
 //! Store::process_once(h)   BEGIN IMMEDIATE; mark_processed(h) or stop as a duplicate;
 //!                          apply(tx); COMMIT   — all or nothing
 //!                          (Transaction::process_once: the same in a savepoint, for batches)
@@ -20,7 +22,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Context as _, OpenError, StoreError};
 use crate::id::MessageHash;
-use crate::schema::{StoreConfig, prepare};
+use crate::schema::{Durability, StoreConfig, prepare};
 use crate::shared::shared_api;
 use crate::transaction::Transaction;
 
@@ -34,12 +36,25 @@ use crate::transaction::Transaction;
 /// state would each derive the same message keys.
 pub struct Store {
     conn: Connection,
+    /// The connection's configured durability.
+    durability: Durability,
+    /// Whether the last transaction lowered `synchronous` ([`Store::begin_unsynced`]); the
+    /// next [`Store::begin`] restores it.
+    relaxed: bool,
 }
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Store").field("path", &self.conn.path()).finish_non_exhaustive()
     }
+}
+
+fn set_synchronous(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
+    let level = match durability {
+        Durability::Normal => "NORMAL",
+        _ => "FULL",
+    };
+    conn.pragma_update(None, "synchronous", level).during("setting synchronous")
 }
 
 /// What [`Store::process_once`] did.
@@ -71,7 +86,7 @@ impl Store {
         let mut conn = Connection::open(path)
             .map_err(|source| OpenError::Sqlite { operation: "opening the database", source })?;
         prepare(&mut conn, config, true)?;
-        Ok(Self { conn })
+        Ok(Self { conn, durability: config.durability, relaxed: false })
     }
 
     /// A fresh database in memory, for tests and ephemeral clients. It has the same schema
@@ -82,8 +97,9 @@ impl Store {
     pub fn open_in_memory() -> Result<Self, OpenError> {
         let mut conn = Connection::open_in_memory()
             .map_err(|source| OpenError::Sqlite { operation: "opening the database", source })?;
-        prepare(&mut conn, &StoreConfig::default(), false)?;
-        Ok(Self { conn })
+        let config = StoreConfig::default();
+        prepare(&mut conn, &config, false)?;
+        Ok(Self { conn, durability: config.durability, relaxed: false })
     }
 
     /// Begins a transaction. It holds SQLite's write lock until it is committed or dropped;
@@ -93,6 +109,31 @@ impl Store {
     /// [`StoreError::Sqlite`], for example when another process holds the write lock for
     /// longer than the busy timeout.
     pub fn begin(&mut self) -> Result<Transaction<'_>, StoreError> {
+        if self.relaxed {
+            set_synchronous(&self.conn, self.durability)?;
+            self.relaxed = false;
+        }
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map(Transaction::new)
+            .during("beginning a transaction")
+    }
+
+    /// Begins a transaction whose commit does not wait for the disk (`synchronous = NORMAL`
+    /// for it alone, whatever the [`Durability`]): atomic like every commit, and kept if
+    /// the process is killed, but a power loss may roll it back until the next synced
+    /// commit syncs it too (the write-ahead log is synced in order). For bookkeeping whose
+    /// loss is harmless, such as which outbox entries were published (a lost mark means a
+    /// second publication with the same hash, which receivers drop). Never for a ratchet
+    /// step whose ciphertext may leave the process (see [`Durability`]).
+    ///
+    /// # Errors
+    /// As [`begin`](Self::begin).
+    pub fn begin_unsynced(&mut self) -> Result<Transaction<'_>, StoreError> {
+        if !self.relaxed && self.durability != Durability::Normal {
+            set_synchronous(&self.conn, Durability::Normal)?;
+            self.relaxed = true;
+        }
         self.conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map(Transaction::new)
@@ -155,3 +196,33 @@ impl Store {
 }
 
 shared_api!(Store);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn synchronous(store: &Store) -> i64 {
+        store.conn.pragma_query_value(None, "synchronous", |row| row.get(0)).unwrap()
+    }
+
+    #[test]
+    fn an_unsynced_transaction_lowers_synchronous_for_itself_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("db")).unwrap();
+        assert_eq!(synchronous(&store), 2); // FULL
+        let tx = store.begin_unsynced().unwrap();
+        tx.commit().unwrap();
+        assert_eq!(synchronous(&store), 1); // NORMAL for that commit
+        let mut tx = store.begin().unwrap();
+        tx.mark_processed(&MessageHash::new([1; 32]), Timestamp::from_millis(1)).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(synchronous(&store), 2); // restored before the next transaction
+        // A connection configured Normal stays Normal either way.
+        let config = StoreConfig { durability: Durability::Normal, ..StoreConfig::default() };
+        let mut normal = Store::open_with(dir.path().join("db2"), &config).unwrap();
+        drop(normal.begin_unsynced().unwrap());
+        assert_eq!(synchronous(&normal), 1);
+        drop(normal.begin().unwrap());
+        assert_eq!(synchronous(&normal), 1);
+    }
+}

@@ -131,7 +131,7 @@ impl<'s> Transaction<'s> {
     }
 
     fn run_cached(&self, sql: &str) -> Result<(), rusqlite::Error> {
-        self.inner.prepare_cached(sql)?.execute([]).map(drop)
+        crate::value::run_cached(&self.inner, sql)
     }
 
     pub(crate) fn conn(&self) -> &Connection {

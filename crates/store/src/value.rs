@@ -67,18 +67,26 @@ pub(crate) fn atomic<T>(
     conn: &Connection,
     body: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    conn.execute_batch("SAVEPOINT kaiwa_op").during("opening a savepoint")?;
+    run_cached(conn, "SAVEPOINT kaiwa_op").during("opening a savepoint")?;
     let result = body(conn).and_then(|value| {
-        conn.execute_batch("RELEASE kaiwa_op").during("releasing a savepoint").map(|()| value)
+        run_cached(conn, "RELEASE kaiwa_op").during("releasing a savepoint").map(|()| value)
     });
     if result.is_err() {
         // Undo and close the savepoint. If even this fails, the connection is unusable and
         // the next statement reports it; the error worth returning is the first one.
-        if conn.execute_batch("ROLLBACK TO kaiwa_op; RELEASE kaiwa_op").is_err() {
+        let undone = run_cached(conn, "ROLLBACK TO kaiwa_op")
+            .and_then(|()| run_cached(conn, "RELEASE kaiwa_op"));
+        if undone.is_err() {
             return result;
         }
     }
     result
+}
+
+/// Runs a statement without parameters or rows from the statement cache: the savepoint
+/// statements run several times per message, and parsing them each time showed in profiles.
+pub(crate) fn run_cached(conn: &Connection, sql: &str) -> Result<(), rusqlite::Error> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 #[cfg(test)]

@@ -10,8 +10,10 @@
 //!              CatchUp            → every topic again; the watermark moves to the start time
 //!                                   of a catch-up that completed (held back by kept messages)
 //! publish    woken by Notify or every outbox_retry_interval: pending entries in id order,
-//!            each published once at a time (an in-flight set), outcomes recorded in one
-//!            transaction per pass; entries past max_publish_attempts are abandoned
+//!            each by one pass at a time (an in-flight set), up to PUBLISH_CONCURRENCY in
+//!            flight (started in order), outcomes recorded in one transaction per pass
+//!            (committed without an fsync: a lost mark only republishes); entries past
+//!            max_publish_attempts are abandoned
 //! maintain   every tick: Core::maintain (rotation, republication, re-keys, pruning), and a
 //!            CatchUp every catch_up_interval
 //! ```
@@ -34,7 +36,9 @@ use super::{Inner, lock};
 use crate::core::{Core, Effects, outbox_message};
 use crate::environment::Now;
 use crate::error::Error;
-use crate::limits::{MAX_BATCH, MAX_CATCH_UP_PAGES, MAX_PUBLISH_BATCH, STORE_PAGE_SIZE};
+use crate::limits::{
+    MAX_BATCH, MAX_CATCH_UP_PAGES, MAX_PUBLISH_BATCH, PUBLISH_CONCURRENCY, STORE_PAGE_SIZE,
+};
 use crate::net::Route;
 
 /// Work for the receive task.
@@ -316,19 +320,25 @@ pub(super) async fn publish_pending(inner: &Arc<Inner>) -> Result<(), Error> {
         let Some(last) = entries.last() else { return Ok(()) };
         after = Some(last.id);
         let full = entries.len() >= MAX_PUBLISH_BATCH;
-        let mut outcomes = Vec::new();
-        for entry in entries {
-            if !lock(&inner.in_flight).insert(entry.id) {
-                continue;
-            }
-            let outcome = match outbox_message(&entry.message) {
-                Ok((pubsub, message)) => {
-                    inner.net.publish(pubsub, message).await.map(drop).map_err(|e| e.to_string())
-                }
-                Err(error) => Err(error.to_string()),
-            };
-            outcomes.push((entry, outcome));
-        }
+        let mine: Vec<_> =
+            entries.into_iter().filter(|entry| lock(&inner.in_flight).insert(entry.id)).collect();
+        // Up to PUBLISH_CONCURRENCY publications in flight, started in outbox order.
+        let outcomes: Vec<_> = futures::stream::iter(mine)
+            .map(|entry| async move {
+                let outcome = match outbox_message(&entry.message) {
+                    Ok((pubsub, message)) => inner
+                        .net
+                        .publish(pubsub, message)
+                        .await
+                        .map(drop)
+                        .map_err(|e| e.to_string()),
+                    Err(error) => Err(error.to_string()),
+                };
+                (entry, outcome)
+            })
+            .buffered(PUBLISH_CONCURRENCY)
+            .collect()
+            .await;
         let ids: Vec<_> = outcomes.iter().map(|(e, _)| e.id).collect();
         let failed = outcomes.iter().filter(|(_, outcome)| outcome.is_err()).count();
         inner.counters.add_published(outcomes.len().saturating_sub(failed), failed);

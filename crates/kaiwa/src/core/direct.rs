@@ -331,10 +331,10 @@ impl Engine {
     /// Whether we hold a bundle (and so can start sessions) for `peer`.
     pub(crate) fn has_bundle(
         &self,
-        store: &kaiwa_store::Store,
+        store: &impl kaiwa_session::SessionStore<Error = kaiwa_store::StoreError>,
         peer: &PublicId,
     ) -> Result<bool, Error> {
-        let key = identity_key(peer)?;
+        let key = self.peer_key(peer)?;
         Ok(self.manager.has_installations(store, &key)?)
     }
 
@@ -369,7 +369,7 @@ impl Engine {
         if tx.contact(peer)?.is_none() {
             return Err(Error::UnknownContact);
         }
-        let key = identity_key(peer)?;
+        let key = self.peer_key(peer)?;
         let chat = ChatId::Direct(*peer);
         let clock = self.next_clock(tx, &chat, now)?;
         let peer_text = peer.to_string();
