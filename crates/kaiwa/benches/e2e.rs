@@ -74,7 +74,7 @@ fn bare_decrypt(c: &mut Criterion) -> f64 {
     // The first message sets the session up; the measured ones ride its chain.
     let first = alice.encrypt(&mut alice_store, &bob_id, b"hello", &mut rng, now()).unwrap();
     bob.receive(&mut bob_store, first.as_bytes(), &mut rng, now()).unwrap();
-    let mut per_message = Duration::ZERO;
+    let mut per_message = Samples::default();
     c.bench_function("bare_decrypt", |bench| {
         bench.iter_custom(|iters| {
             let messages: Vec<_> = (0..iters)
@@ -89,11 +89,28 @@ fn bare_decrypt(c: &mut Criterion) -> f64 {
                 );
             }
             let elapsed = start.elapsed();
-            per_message = elapsed / u32::try_from(iters.max(1)).unwrap_or(u32::MAX);
+            per_message.add(elapsed, iters);
             elapsed
         });
     });
-    1.0 / per_message.as_secs_f64().max(1e-12)
+    per_message.rate()
+}
+
+/// Per-message times of every timed batch of iterations; the rates printed at the end are
+/// their medians (as criterion's estimates are), so one noisy batch does not decide them.
+#[derive(Default)]
+struct Samples(Vec<f64>);
+
+impl Samples {
+    fn add(&mut self, elapsed: Duration, messages: u64) {
+        self.0.push(elapsed.as_secs_f64() / messages.max(1) as f64);
+    }
+
+    /// Messages per second at the median per-message time.
+    fn rate(&mut self) -> f64 {
+        self.0.sort_by(f64::total_cmp);
+        1.0 / self.0.get(self.0.len() / 2).copied().unwrap_or(f64::INFINITY).max(1e-12)
+    }
 }
 
 struct Pair {
@@ -162,7 +179,7 @@ async fn receive(events: &mut Events, count: u64) {
 fn end_to_end(c: &mut Criterion, bare_rate: f64) {
     let runtime = runtime();
     let mut pair = runtime.block_on(pair());
-    let mut per_message = Duration::ZERO;
+    let mut burst = Samples::default();
     let mut group = c.benchmark_group("e2e");
     group.sample_size(10);
     group.bench_function("burst_100", |bench| {
@@ -179,12 +196,12 @@ fn end_to_end(c: &mut Criterion, bare_rate: f64) {
                     receive(&mut pair.bob_events, BURST).await;
                     total += start.elapsed();
                 }
-                per_message = total / u32::try_from(iters * BURST).unwrap_or(u32::MAX);
+                burst.add(total, iters * BURST);
                 total
             })
         });
     });
-    let mut stream_per_message = Duration::ZERO;
+    let mut stream = Samples::default();
     group.bench_function("stream_1000", |bench| {
         bench.iter_custom(|iters| {
             runtime.block_on(async {
@@ -205,12 +222,12 @@ fn end_to_end(c: &mut Criterion, bare_rate: f64) {
                     tokio::join!(sending, receive(bob_events, STREAM));
                     total += start.elapsed();
                 }
-                stream_per_message = total / u32::try_from(iters * STREAM).unwrap_or(u32::MAX);
+                stream.add(total, iters * STREAM);
                 total
             })
         });
     });
-    let mut sequential_per_message = Duration::ZERO;
+    let mut sequential = Samples::default();
     group.bench_function("sequential_100", |bench| {
         bench.iter_custom(|iters| {
             runtime.block_on(async {
@@ -223,7 +240,7 @@ fn end_to_end(c: &mut Criterion, bare_rate: f64) {
                     receive(&mut pair.bob_events, BURST).await;
                     total += start.elapsed();
                 }
-                sequential_per_message = total / u32::try_from(iters * BURST).unwrap_or(u32::MAX);
+                sequential.add(total, iters * BURST);
                 total
             })
         });
@@ -246,11 +263,10 @@ fn end_to_end(c: &mut Criterion, bare_rate: f64) {
         });
     });
     group.finish();
-    let e2e_rate = 1.0 / per_message.as_secs_f64().max(1e-12);
+    let e2e_rate = burst.rate();
     latencies.sort_unstable();
     let median = latencies.get(latencies.len() / 2).copied().unwrap_or_default();
-    let rate = |per: Duration| 1.0 / per.as_secs_f64().max(1e-12);
-    let (stream_rate, sequential_rate) = (rate(stream_per_message), rate(sequential_per_message));
+    let (stream_rate, sequential_rate) = (stream.rate(), sequential.rate());
     println!("bare decrypt: {bare_rate:.0} messages/s; end to end (messages/s, ratio to bare):");
     println!(
         "  stream of 1,000 in windows of 100  {stream_rate:>6.0}  {:.3}",
