@@ -473,7 +473,7 @@ impl Client {
                 let sent = self
                     .inner
                     .act(move |engine, tx, now, fx| {
-                        if !engine.has_bundle(&*tx, &peer)? && tx.contact(&peer)?.is_some() {
+                        if !engine.has_bundle(&*tx, &peer)? && tx.is_contact(&peer)? {
                             return Ok(Err(content));
                         }
                         engine.send_direct(tx, &peer, content, now, fx).map(Ok)

@@ -191,6 +191,9 @@ struct Memo {
     keys: BTreeMap<PublicId, IdentityPublicKey>,
     /// The highest Lamport clock of each chat's history.
     clocks: std::collections::HashMap<ChatId, u64>,
+    /// Contacts whose row holds a bundle (a contact never loses its bundle: every write of
+    /// the row carries one, and contacts are not removed).
+    bundled: BTreeSet<PublicId>,
 }
 
 pub(crate) fn public_id(key: &IdentityPublicKey) -> PublicId {
@@ -480,7 +483,18 @@ impl Engine {
         self.views.clear();
         self.installations.clear();
         self.direct_topics.clear();
-        self.memo().clocks.clear();
+        let mut memo = self.memo();
+        memo.clocks.clear();
+        memo.bundled.clear();
+    }
+
+    /// Remembers that `peer`'s contact row holds a bundle.
+    fn remember_bundled(&self, peer: PublicId) {
+        let mut memo = self.memo();
+        if memo.bundled.len() >= MAX_TRACKED_PEERS {
+            memo.bundled.pop_first();
+        }
+        memo.bundled.insert(peer);
     }
 
     fn memo(&self) -> std::sync::MutexGuard<'_, Memo> {

@@ -101,6 +101,12 @@ pub(crate) fn get(conn: &Connection, id: &PublicId) -> Result<Option<Contact>, S
         .transpose()
 }
 
+pub(crate) fn exists(conn: &Connection, id: &PublicId) -> Result<bool, StoreError> {
+    conn.prepare_cached("SELECT 1 FROM contacts WHERE identity = ?1")
+        .and_then(|mut stmt| stmt.exists([id.as_bytes()]))
+        .during("looking up a contact")
+}
+
 pub(crate) fn all(conn: &Connection) -> Result<Vec<Contact>, StoreError> {
     let operation = "listing contacts";
     let sql = "SELECT identity, display_name, verified, bundle, added_at

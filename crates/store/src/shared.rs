@@ -352,6 +352,15 @@ macro_rules! shared_api {
                 crate::contacts::get(self.conn(), id)
             }
 
+            /// Whether `id` is a contact (one index lookup; [`contact`](Self::contact) also
+            /// reads the row and its bundle).
+            ///
+            /// # Errors
+            /// [`StoreError::Sqlite`](crate::StoreError::Sqlite).
+            pub fn is_contact(&self, id: &crate::PublicId) -> Result<bool, crate::StoreError> {
+                crate::contacts::exists(self.conn(), id)
+            }
+
             /// Every contact, in the order they were added.
             ///
             /// # Errors

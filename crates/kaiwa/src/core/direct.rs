@@ -119,21 +119,14 @@ impl Engine {
         if peer == self.me {
             return Ok(());
         }
-        let contact = tx.contact(&peer)?;
-        if contact.as_ref().is_none_or(|c| c.bundle.is_none()) {
-            let bundle = attached_bundle(bytes, &from.identity, now);
-            let contact = Contact {
-                id: peer,
-                display_name: contact.as_ref().map(|c| c.display_name.clone()).unwrap_or_default(),
-                verified: contact.as_ref().is_some_and(|c| c.verified),
-                bundle: bundle.as_ref().map(VerifiedBundle::encode),
-                added_at: contact.map_or(now.session(), |c| c.added_at),
-            };
-            tx.upsert_contact(&contact)?;
-            if let Some(topic) = bundle.and_then(|b| self.negotiated_topic(&b.identity_dh())) {
-                fx.subscribe(topic, Route::Direct, false);
+        let contact =
+            if self.memo().bundled.contains(&peer) { None } else { Some(tx.contact(&peer)?) };
+        if let Some(contact) = contact {
+            if contact.as_ref().is_some_and(|c| c.bundle.is_some()) {
+                self.remember_bundled(peer);
+            } else {
+                self.learn_contact(tx, peer, contact, &from.identity, bytes, now, fx)?;
             }
-            fx.fetch_bundles.insert(peer);
         }
         let known = match self.installations.get(&peer) {
             Some(known) => known.clone(),
@@ -152,6 +145,34 @@ impl Engine {
             }
             self.remember_installations(peer, now_known);
         }
+        Ok(())
+    }
+
+    /// Makes `peer` a contact, or gives its contact row the bundle its message carried.
+    #[allow(clippy::too_many_arguments, reason = "one step of learn_sender, split for reading")]
+    fn learn_contact(
+        &mut self,
+        tx: &mut Transaction<'_>,
+        peer: PublicId,
+        contact: Option<Contact>,
+        identity: &IdentityPublicKey,
+        bytes: &[u8],
+        now: Now,
+        fx: &mut Effects,
+    ) -> Result<(), Error> {
+        let bundle = attached_bundle(bytes, identity, now);
+        let contact = Contact {
+            id: peer,
+            display_name: contact.as_ref().map(|c| c.display_name.clone()).unwrap_or_default(),
+            verified: contact.as_ref().is_some_and(|c| c.verified),
+            bundle: bundle.as_ref().map(VerifiedBundle::encode),
+            added_at: contact.map_or(now.session(), |c| c.added_at),
+        };
+        tx.upsert_contact(&contact)?;
+        if let Some(topic) = bundle.and_then(|b| self.negotiated_topic(&b.identity_dh())) {
+            fx.subscribe(topic, Route::Direct, false);
+        }
+        fx.fetch_bundles.insert(peer);
         Ok(())
     }
 
@@ -366,7 +387,7 @@ impl Engine {
         now: Now,
         fx: &mut Effects,
     ) -> Result<Message, Error> {
-        if tx.contact(peer)?.is_none() {
+        if !tx.is_contact(peer)? {
             return Err(Error::UnknownContact);
         }
         let key = self.peer_key(peer)?;

@@ -144,8 +144,11 @@ fn contacts_are_stored_replaced_listed_and_removed() {
     let debug = format!("{verified:?}");
     assert!(debug.contains(&format!("bundle_len: Some({MAX_CONTACT_BUNDLE_BYTES})")), "{debug}");
     assert!(!debug.contains("187"), "no bundle bytes in {debug}");
+    assert!(store.is_contact(&carol).unwrap());
     assert!(store.remove_contact(&carol).unwrap());
     assert!(!store.remove_contact(&carol).unwrap());
+    assert!(!store.is_contact(&carol).unwrap());
+    assert!(store.is_contact(&bob()).unwrap());
     assert_eq!(store.contacts().unwrap(), std::slice::from_ref(&verified));
 
     let long_name = contact(carol, &"n".repeat(MAX_DISPLAY_NAME_BYTES + 1), 3);
