@@ -1013,10 +1013,12 @@ impl Inner {
                 let take = queue.operations.len().min(MAX_GROUP_COMMIT);
                 queue.operations.drain(..take).collect::<Vec<_>>()
             };
+            // Counted before the answers go out, so a caller that got its answer sees its
+            // operation in the stats.
             let count = u64::try_from(operations.len()).unwrap_or(u64::MAX);
-            lock(&self.core).transact_group(operations, &mut |effects| self.apply(effects));
             self.counters.operations.fetch_add(count, Ordering::Relaxed);
             self.counters.operation_commits.fetch_add(1, Ordering::Relaxed);
+            lock(&self.core).transact_group(operations, &mut |effects| self.apply(effects));
         }
     }
 
