@@ -61,6 +61,53 @@ fn runtime() -> Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
 
+/// This process's CPU time (user + system, every thread) from `/proc/self/stat`, in clock ticks
+/// of 10 ms; `None` where there is no procfs.
+fn process_cpu_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses): state is field 3, utime 14,
+    // stime 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
+}
+
+/// CPU time spent by the whole process (both nodes, the echo task, the driver) per round trip,
+/// accumulated over every timed batch: a figure that other load on the machine disturbs far
+/// less than wall-clock throughput.
+#[derive(Default)]
+struct CpuPerRoundTrip {
+    ticks: u64,
+    round_trips: u64,
+}
+
+impl CpuPerRoundTrip {
+    fn measure<T>(&mut self, round_trips: u64, batch: impl FnOnce() -> T) -> T {
+        let before = process_cpu_ticks();
+        let result = batch();
+        if let (Some(before), Some(after)) = (before, process_cpu_ticks()) {
+            self.ticks += after - before;
+            self.round_trips += round_trips;
+        }
+        result
+    }
+
+    fn report(&self, label: &str) {
+        // Below a second of CPU (100 ticks) the 10 ms resolution makes the figure meaningless
+        // (`cargo test --benches` runs one batch).
+        if self.ticks >= 100 && self.round_trips > 0 {
+            // Linux clock ticks are 10 ms (USER_HZ = 100).
+            let micros = self.ticks as f64 * 10_000.0 / self.round_trips as f64;
+            println!(
+                "{label}: {micros:.1} µs of CPU per round trip ({} round trips)",
+                self.round_trips
+            );
+        }
+    }
+}
+
 /// Two connected nodes; `b` answers every ping with a pong of the same payload.
 struct Pair {
     a: Arc<RelayNode>,
@@ -122,28 +169,33 @@ fn rust_round_trip(c: &mut Criterion) {
     let mut counter = 0_u64;
     for (name, size) in SIZES {
         let samples = Mutex::new(Vec::new());
+        let mut cpu = CpuPerRoundTrip::default();
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_function(BenchmarkId::from_parameter(name), |b| {
             b.iter_custom(|iters| {
-                runtime.block_on(async {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        counter += 1;
-                        let ping = message("ping", counter, size, now_ns());
-                        let sent = Instant::now();
-                        pair.a.publish(&pubsub(), &ping).await.unwrap();
-                        let pong = tokio::time::timeout(Duration::from_secs(10), pair.pongs.next())
-                            .await
-                            .unwrap()
-                            .unwrap();
-                        samples.lock().unwrap().push(sent.elapsed());
-                        black_box(pong);
-                    }
-                    start.elapsed()
+                cpu.measure(iters, || {
+                    runtime.block_on(async {
+                        let start = Instant::now();
+                        for _ in 0..iters {
+                            counter += 1;
+                            let ping = message("ping", counter, size, now_ns());
+                            let sent = Instant::now();
+                            pair.a.publish(&pubsub(), &ping).await.unwrap();
+                            let pong =
+                                tokio::time::timeout(Duration::from_secs(10), pair.pongs.next())
+                                    .await
+                                    .unwrap()
+                                    .unwrap();
+                            samples.lock().unwrap().push(sent.elapsed());
+                            black_box(pong);
+                        }
+                        start.elapsed()
+                    })
                 })
             });
         });
         report(&format!("relay/round_trip/{name}"), &samples);
+        cpu.report(&format!("relay/round_trip/{name}"));
     }
     group.finish();
     runtime.block_on(async {
@@ -157,30 +209,34 @@ fn rust_throughput(c: &mut Criterion) {
     let mut group = c.benchmark_group("relay/pipelined");
     let mut counter = 1_000_000_u64;
     for (name, size, burst) in [("1KiB", 1024, 200_u64), ("100KiB", 100 * 1024, 50)] {
+        let mut cpu = CpuPerRoundTrip::default();
         group.throughput(Throughput::Elements(burst));
         group.bench_function(BenchmarkId::from_parameter(format!("{burst}x{name}")), |b| {
             b.iter_custom(|iters| {
-                runtime.block_on(async {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        for _ in 0..burst {
-                            counter += 1;
-                            pair.a
-                                .publish(&pubsub(), &message("ping", counter, size, now_ns()))
-                                .await
-                                .unwrap();
+                cpu.measure(iters * burst, || {
+                    runtime.block_on(async {
+                        let start = Instant::now();
+                        for _ in 0..iters {
+                            for _ in 0..burst {
+                                counter += 1;
+                                pair.a
+                                    .publish(&pubsub(), &message("ping", counter, size, now_ns()))
+                                    .await
+                                    .unwrap();
+                            }
+                            for _ in 0..burst {
+                                tokio::time::timeout(Duration::from_secs(20), pair.pongs.next())
+                                    .await
+                                    .unwrap()
+                                    .unwrap();
+                            }
                         }
-                        for _ in 0..burst {
-                            tokio::time::timeout(Duration::from_secs(20), pair.pongs.next())
-                                .await
-                                .unwrap()
-                                .unwrap();
-                        }
-                    }
-                    start.elapsed()
+                        start.elapsed()
+                    })
                 })
             });
         });
+        cpu.report(&format!("relay/pipelined/{burst}x{name}"));
     }
     group.finish();
     runtime.block_on(async {
