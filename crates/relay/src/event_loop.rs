@@ -21,6 +21,7 @@ use kaiwa_transport::{
     ContentFilter, Health, PeerId as TransportPeerId, PeerInfo, PubsubTopic, ReceivedMessage,
     StorePage, StoreQuery, WakuMessage,
 };
+use kaiwa_wire::prost::Message as _;
 use libp2p::core::ConnectedPoint;
 use libp2p::gossipsub::{self, MessageAcceptance};
 use libp2p::multiaddr::Protocol;
@@ -348,7 +349,7 @@ impl EventLoop {
     fn on_command(&mut self, command: Command) {
         match command {
             Command::Publish { pubsub_topic, message, reply } => {
-                let _ = reply.send(self.publish(&pubsub_topic, &message));
+                let _ = reply.send(self.publish(&pubsub_topic, message));
             }
             Command::PublishRaw { pubsub_topic, data, reply } => {
                 let _ = reply.send(self.publish_bytes(&pubsub_topic, data));
@@ -376,19 +377,29 @@ impl EventLoop {
         }
     }
 
+    /// Publishes `message`. A node without an archive moves the payload into the encoding; a
+    /// store node encodes a copy and archives the message itself.
     fn publish(
         &mut self,
         pubsub_topic: &PubsubTopic,
-        message: &WakuMessage,
+        message: WakuMessage,
     ) -> Result<Published, PublishError> {
         let actual = message.encoded_len();
         if actual > self.max_message_size {
             return Err(PublishError::TooLarge { max: self.max_message_size, actual });
         }
-        let message_id = self.publish_bytes(pubsub_topic, message.encode())?;
-        let received = ReceivedMessage::new(pubsub_topic.clone(), message.clone());
+        if self.archive.is_none() {
+            let hash = message.hash(pubsub_topic);
+            let message_id = self.publish_bytes(pubsub_topic, encode_owned(message))?;
+            return Ok(Published { message_id, hash });
+        }
+        let data = message.encode();
+        let message_id = self.publish_bytes(pubsub_topic, data)?;
+        let received = ReceivedMessage::new(pubsub_topic.clone(), message);
         let published = Published { message_id, hash: received.hash };
-        self.archive_message(received);
+        if let Some(now) = self.archive_time(&received) {
+            self.archive_insert(received, now);
+        }
         Ok(published)
     }
 
@@ -418,14 +429,24 @@ impl EventLoop {
         Ok(message_id)
     }
 
-    fn archive_message(&mut self, received: ReceivedMessage) {
-        let Some(archive) = self.archive.as_mut() else { return };
+    /// The time (Unix ns) at which `received` is archived, or `None` when there is no archive or
+    /// the message is not archivable (see [`archivable`]).
+    fn archive_time(&self, received: &ReceivedMessage) -> Option<i64> {
+        self.archive.as_ref()?;
         let now = unix_now();
-        if let Err(reason) = archivable(&received, now) {
-            tracing::trace!(hash = %received.hash, ?reason, "not archived");
-            return;
+        match archivable(received, now) {
+            Ok(()) => Some(now),
+            Err(reason) => {
+                tracing::trace!(hash = %received.hash, ?reason, "not archived");
+                None
+            }
         }
-        if let Ok(true) = archive.insert(received, now) {
+    }
+
+    fn archive_insert(&mut self, received: ReceivedMessage, now: i64) {
+        if let Some(archive) = self.archive.as_mut()
+            && let Ok(true) = archive.insert(received, now)
+        {
             bump(&self.counters.archived);
         }
     }
@@ -610,14 +631,14 @@ impl EventLoop {
                 Ok(waku) => {
                     bump(&self.counters.accepted);
                     let received = ReceivedMessage::new(pubsub_topic.clone(), waku);
-                    if let Some(id) = RelayMessageId::from_gossipsub(&message_id) {
-                        self.deliver(&RelayedMessage {
-                            received: received.clone(),
-                            message_id: id,
-                            propagation_source,
-                        });
+                    if let Some(now) = self.archive_time(&received) {
+                        self.archive_insert(received.clone(), now);
                     }
-                    self.archive_message(received);
+                    if let Some(id) = RelayMessageId::from_gossipsub(&message_id) {
+                        let relayed =
+                            RelayedMessage { received, message_id: id, propagation_source };
+                        deliver(&mut self.subscriptions, relayed, &self.counters);
+                    }
                     MessageAcceptance::Accept
                 }
                 Err(error) => {
@@ -632,10 +653,6 @@ impl EventLoop {
             &propagation_source,
             acceptance,
         );
-    }
-
-    fn deliver(&mut self, relayed: &RelayedMessage) {
-        deliver(&mut self.subscriptions, relayed, &self.counters);
     }
 
     fn on_metadata_event(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
@@ -793,27 +810,38 @@ impl EventLoop {
     }
 }
 
-/// Hands a message to every matching local subscription; a full queue drops it (counted in
-/// `subscription_overflows`), a closed one is removed.
+/// Hands a message to every matching local subscription (copies for all but the last, which
+/// gets the message itself); a full queue drops it (counted in `subscription_overflows`), a
+/// closed subscription is removed.
 fn deliver(
     subscriptions: &mut Vec<(ContentFilter, mpsc::Sender<RelayedMessage>)>,
-    relayed: &RelayedMessage,
+    relayed: RelayedMessage,
     counters: &Counters,
 ) {
-    let received = &relayed.received;
-    subscriptions.retain(|(filter, sender)| {
-        if !filter.matches(&received.pubsub_topic, received.message.content_topic()) {
-            return !sender.is_closed();
+    let matches = |filter: &ContentFilter| {
+        filter.matches(&relayed.received.pubsub_topic, relayed.received.message.content_topic())
+    };
+    let send = |sender: &mpsc::Sender<RelayedMessage>, message: RelayedMessage| {
+        if let Err(mpsc::error::TrySendError::Full(_)) = sender.try_send(message) {
+            bump(&counters.subscription_overflows);
         }
-        match sender.try_send(relayed.clone()) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                bump(&counters.subscription_overflows);
-                true
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+    };
+    if let Some(last) = subscriptions.iter().rposition(|(filter, _)| matches(filter)) {
+        let (before, rest) = subscriptions.split_at(last);
+        for (_, sender) in before.iter().filter(|(filter, _)| matches(filter)) {
+            send(sender, relayed.clone());
         }
-    });
+        if let Some((_, sender)) = rest.first() {
+            send(sender, relayed);
+        }
+    }
+    subscriptions.retain(|(_, sender)| !sender.is_closed());
+}
+
+/// [`WakuMessage::encode`] of a message the caller gives up: the payload moves into the protobuf
+/// struct instead of being copied.
+fn encode_owned(message: WakuMessage) -> Vec<u8> {
+    kaiwa_wire::waku::message::WakuMessage::from(message).encode_to_vec()
 }
 
 /// Sleeps until `at`, or forever for `None`.
@@ -829,6 +857,7 @@ mod tests {
     use kaiwa_transport::{ContentTopic, WakuMessage};
 
     use super::*;
+    use crate::metrics::RelayMetrics;
 
     fn relayed(name: &str) -> RelayedMessage {
         let pubsub_topic = PubsubTopic::parse("/waku/2/rs/42/0").unwrap();
@@ -859,12 +888,52 @@ mod tests {
         drop(closed_rx);
         let mut subscriptions =
             vec![(filter("a"), full), (filter("a"), closed), (filter("b"), other)];
-        deliver(&mut subscriptions, &relayed("a"), &counters);
-        deliver(&mut subscriptions, &relayed("a"), &counters);
+        deliver(&mut subscriptions, relayed("a"), &counters);
+        deliver(&mut subscriptions, relayed("a"), &counters);
         assert_eq!(subscriptions.len(), 2, "the closed subscription is gone");
         assert_eq!(counters.snapshot().subscription_overflows, 1, "the second did not fit");
         assert_eq!(full_rx.try_recv().unwrap().message_id, RelayMessageId::of_data(b"a"));
         assert!(full_rx.try_recv().is_err());
         assert!(other_rx.try_recv().is_err(), "filters are honoured");
+    }
+
+    #[test]
+    fn every_matching_subscription_gets_the_message() {
+        let counters = Counters::default();
+        let (first, mut first_rx) = mpsc::channel(4);
+        let (other, mut other_rx) = mpsc::channel(4);
+        let (last, mut last_rx) = mpsc::channel(4);
+        let mut subscriptions =
+            vec![(filter("a"), first), (filter("b"), other), (filter("a"), last)];
+        let message = relayed("a");
+        deliver(&mut subscriptions, message.clone(), &counters);
+        assert_eq!(first_rx.try_recv().unwrap(), message);
+        assert_eq!(last_rx.try_recv().unwrap(), message);
+        assert!(other_rx.try_recv().is_err());
+        assert_eq!(subscriptions.len(), 3);
+        assert_eq!(counters.snapshot(), RelayMetrics::default());
+    }
+
+    #[test]
+    fn encode_owned_is_encode() {
+        let topic = ContentTopic::parse("/kaiwa/1/chat/proto").unwrap();
+        let messages = [
+            WakuMessage::new(topic.clone(), vec![]).unwrap(),
+            WakuMessage::new(topic, vec![1, 2, 3])
+                .unwrap()
+                .with_timestamp(-5)
+                .unwrap()
+                .with_meta(vec![9; 64])
+                .unwrap()
+                .with_version(1)
+                .unwrap()
+                .with_rate_limit_proof(vec![7; 3])
+                .unwrap()
+                .with_ephemeral(true)
+                .unwrap(),
+        ];
+        for message in messages {
+            assert_eq!(encode_owned(message.clone()), message.encode());
+        }
     }
 }

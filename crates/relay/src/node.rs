@@ -128,8 +128,15 @@ impl RelayNode {
         pubsub_topic: &PubsubTopic,
         message: &WakuMessage,
     ) -> Result<Published, PublishError> {
-        let pubsub_topic = pubsub_topic.clone();
-        let message = message.clone();
+        self.publish_owned(pubsub_topic.clone(), message.clone()).await
+    }
+
+    /// [`publish`](Self::publish) of a message the caller gives up (no copy of the payload).
+    pub(crate) async fn publish_owned(
+        &self,
+        pubsub_topic: PubsubTopic,
+        message: WakuMessage,
+    ) -> Result<Published, PublishError> {
         self.ask(|reply| Command::Publish { pubsub_topic, message, reply })
             .await
             .unwrap_or(Err(PublishError::Stopped))

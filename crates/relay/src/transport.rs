@@ -27,7 +27,7 @@ impl Transport for RelayNode {
         message: WakuMessage,
     ) -> BoxFuture<'_, Result<MessageHash, RelayError>> {
         Box::pin(async move {
-            let published = RelayNode::publish(self, &pubsub_topic, &message).await?;
+            let published = self.publish_owned(pubsub_topic, message).await?;
             Ok(published.hash)
         })
     }
