@@ -180,19 +180,20 @@ pub(crate) struct Engine {
     memo: std::sync::Mutex<Memo>,
 }
 
-/// See [`Engine::memo`]. Both maps are bounded by [`MAX_TRACKED_PEERS`] (beyond, the oldest
-/// key is dropped, or all clocks) and both are pure functions of what they cache or of the store as this
-/// client wrote it, so a stale entry cannot exist: keys never change, and a chat's last
+/// See [`Engine::memo`]. Every map is bounded by [`MAX_TRACKED_PEERS`] (beyond, the oldest
+/// key is dropped, or all clocks) and holds a pure function of what it caches or of the store
+/// as this client wrote it, so a stale entry cannot exist: keys never change; a chat's last
 /// clock only grows (after a rollback it may be ahead of the store, which keeps clocks
-/// increasing, as they must be).
+/// increasing, as they must be); a contact row that holds a bundle keeps one (every later
+/// write of it carries a bundle, and the facade removes no contact). A failed operation
+/// clears the clocks and the contacts anyway, with the other caches.
 #[derive(Default)]
 struct Memo {
     /// Decoded identity keys (an Ed25519 point decompression, ~6 µs, per decode).
     keys: BTreeMap<PublicId, IdentityPublicKey>,
     /// The highest Lamport clock of each chat's history.
     clocks: std::collections::HashMap<ChatId, u64>,
-    /// Contacts whose row holds a bundle (a contact never loses its bundle: every write of
-    /// the row carries one, and contacts are not removed).
+    /// Contacts whose row holds a bundle.
     bundled: BTreeSet<PublicId>,
 }
 
