@@ -178,15 +178,8 @@ impl Peer {
         ours: &IdentityPublicKey,
     ) -> Result<Self, RecordError> {
         let mut proto = PeerRecordProto::decode(record.as_bytes()).map_err(DecodeError::from)?;
-        if proto.version != RECORD_VERSION {
-            return Err(DecodeError::Version { got: proto.version }.into());
-        }
-        check_identity(&proto.identity, identity)?;
-        let identity_dh = if proto.identity_dh.is_empty() {
-            None
-        } else {
-            Some(dh_key("identity_dh", &proto.identity_dh)?)
-        };
+        let identity_dh =
+            check_header(proto.version, &proto.identity, &proto.identity_dh, identity)?;
         let bundle_digest = if proto.bundle_digest.is_empty() {
             None
         } else {
@@ -263,15 +256,8 @@ impl PeerSummary {
         identity: &IdentityPublicKey,
     ) -> Result<Self, RecordError> {
         let proto = PeerViewProto::decode(record.as_bytes()).map_err(DecodeError::from)?;
-        if proto.version != RECORD_VERSION {
-            return Err(DecodeError::Version { got: proto.version }.into());
-        }
-        check_identity(&proto.identity, identity)?;
-        let identity_dh = if proto.identity_dh.is_empty() {
-            None
-        } else {
-            Some(dh_key("identity_dh", &proto.identity_dh)?)
-        };
+        let identity_dh =
+            check_header(proto.version, &proto.identity, &proto.identity_dh, identity)?;
         check_installations(proto.installations.len())?;
         let mut installations: Vec<InstallationSummary> =
             Vec::with_capacity(proto.installations.len());
@@ -293,6 +279,21 @@ impl PeerSummary {
         }
         Ok(Self { identity_dh, installations })
     }
+}
+
+/// The checks a full load and a summary share: the record version, that the record is
+/// `identity`'s, and its DH identity key if it has one.
+fn check_header(
+    version: u32,
+    stored_identity: &[u8],
+    identity_dh: &[u8],
+    identity: &IdentityPublicKey,
+) -> Result<Option<DhPublicKey>, RecordError> {
+    if version != RECORD_VERSION {
+        return Err(DecodeError::Version { got: version }.into());
+    }
+    check_identity(stored_identity, identity)?;
+    if identity_dh.is_empty() { Ok(None) } else { Ok(Some(dh_key("identity_dh", identity_dh)?)) }
 }
 
 #[cfg(test)]
