@@ -7,7 +7,7 @@
 //! sends in windows of `WINDOW` concurrent sends, so kills also land inside group commits.
 //! `KAIWA_CRASH_MESSAGES=n` runs another count.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -49,7 +49,7 @@ async fn alice(dir: String, parent: String, bob_code: String, n: usize) {
         Client::create(profile, relay, config(), environment).await.unwrap()
     };
     let bob = client.add_contact(&bob_code, "bob").await.unwrap();
-    let sent: std::collections::BTreeSet<usize> = texts(&client, bob)
+    let sent: BTreeSet<usize> = texts(&client, bob)
         .await
         .iter()
         .filter(|(d, _)| *d == Direction::Outbound)
@@ -115,19 +115,43 @@ async fn alice_survives_sigkill() {
     .unwrap();
     let bob_code = bob.contact_code().await.unwrap();
 
-    // Bob answers every `a-i` with `b-i`.
+    // Bob answers every `a-i` with `b-i`, once. An echo loop that fell behind the event
+    // buffer (`Event::Lagged`) answers from his history instead.
     let echo = bob.clone();
     let mut events = bob.events();
     let echoes = tokio::spawn(async move {
+        let answered = std::sync::Arc::new(std::sync::Mutex::new(BTreeSet::new()));
+        let answer = |chat: ChatId, i: usize| {
+            if !answered.lock().unwrap().insert(i) {
+                return;
+            }
+            let echo = echo.clone();
+            tokio::spawn(async move {
+                echo.send_text(&chat, &format!("b-{i}")).await.unwrap();
+            });
+        };
         while let Some(event) = events.next().await {
-            if let Event::Message(m) = event
-                && let kaiwa::Content::Text { text, .. } = &m.content
-                && let Some(i) = index(text, "a")
-            {
-                let echo = echo.clone();
-                tokio::spawn(async move {
-                    echo.send_text(&m.chat, &format!("b-{i}")).await.unwrap();
-                });
+            match event {
+                Event::Message(m) => {
+                    if let kaiwa::Content::Text { text, .. } = &m.content
+                        && let Some(i) = index(text, "a")
+                    {
+                        answer(m.chat.clone(), i);
+                    }
+                }
+                Event::Lagged { missed } => {
+                    eprintln!("Bob's echo loop missed {missed} events; answering from history");
+                    let chat = echo.chats().await.unwrap()[0].chat.clone();
+                    let ChatId::Direct(alice) = chat else { panic!("Bob's only chat is Alice") };
+                    for (direction, text) in texts(&echo, alice).await {
+                        if direction == Direction::Inbound
+                            && let Some(i) = index(&text, "a")
+                        {
+                            answer(chat.clone(), i);
+                        }
+                    }
+                }
+                _ => {}
             }
         }
     });
@@ -167,13 +191,13 @@ async fn alice_survives_sigkill() {
     })
     .await;
     let status = match finished {
-        Ok(status) => status,
+        Ok(status) => Some(status),
         Err(_) => {
             child.kill().unwrap();
-            panic!("Alice did not finish");
+            child.wait().unwrap();
+            None
         }
     };
-    assert!(status.success(), "Alice's last run failed");
 
     // Open Alice's profile here and check both histories: each message exactly once.
     let alice_relay = node(false).await;
@@ -186,6 +210,10 @@ async fn alice_survives_sigkill() {
     )
     .await
     .unwrap();
+    match status {
+        Some(status) => assert!(status.success(), "Alice's last run failed"),
+        None => panic!("Alice did not finish in 120 s: {}", gaps(&alice, &bob, n).await),
+    }
     let tally = |texts: Vec<(Direction, String)>, direction, prefix| {
         let mut seen = BTreeMap::new();
         for (d, t) in texts {
@@ -220,4 +248,51 @@ async fn alice_survives_sigkill() {
     assert_eq!(got.1, "last from alice");
     alice.shutdown().await;
     bob.shutdown().await;
+}
+
+/// What each side lacks of the other's messages (for a failure message).
+async fn gaps(alice: &Client, bob: &Client, n: usize) -> String {
+    let indices = |texts: &[(Direction, String)], direction, prefix| -> BTreeSet<usize> {
+        texts
+            .iter()
+            .filter(|(d, _)| *d == direction)
+            .filter_map(|(_, t)| index(t, prefix))
+            .collect()
+    };
+    let alice_history = texts(alice, bob.public_id()).await;
+    let bob_history = texts(bob, alice.public_id()).await;
+    let (a_sent, b_sent) = (
+        indices(&alice_history, Direction::Outbound, "a"),
+        indices(&bob_history, Direction::Outbound, "b"),
+    );
+    let (a_got, b_got) = (
+        indices(&bob_history, Direction::Inbound, "a"),
+        indices(&alice_history, Direction::Inbound, "b"),
+    );
+    let lost_a: Vec<_> = a_sent.difference(&a_got).take(20).collect();
+    let mut statuses = Vec::new();
+    let chat = ChatId::Direct(bob.public_id());
+    let mut before = None;
+    while let Ok(page) = alice.history(&chat, before, 1_000).await {
+        let Some(first) = page.first() else { break };
+        before = Some(kaiwa::HistoryCursor { clock: first.clock, id: first.id });
+        for m in &page {
+            if let kaiwa::Content::Text { text, .. } = &m.content
+                && index(text, "a").is_some_and(|i| lost_a.contains(&&i))
+            {
+                statuses.push((text.clone(), m.status));
+            }
+        }
+    }
+    let lost_b: Vec<_> = b_sent.difference(&b_got).take(20).collect();
+    format!(
+        "Alice sent {} of {n}, Bob received {} (Alice's sent but not received: {lost_a:?}, in her history as {statuses:?}); \
+         Bob sent {}, Alice received {} (Bob's sent but not received: {lost_b:?}); \
+         Alice's client after reopening: {:?}",
+        a_sent.len(),
+        a_got.len(),
+        b_sent.len(),
+        b_got.len(),
+        alice.stats(),
+    )
 }
