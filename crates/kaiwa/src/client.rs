@@ -9,9 +9,10 @@
 //!                              in one transaction, a savepoint per operation
 //!   receive task               subscriptions → batches (≤ MAX_BATCH) → Core::process → events;
 //!                              subscribes, catches up from Store, fetches bundles on request
-//!   publish task               outbox → Transport::publish → mark published / record failure;
-//!                              woken by every operation that queued something, and every
-//!                              outbox_retry_interval
+//!   publish task               outbox → Transport::publish → record failure at once, or mark
+//!                              published publish_settle later (a crash before then publishes
+//!                              again); woken by every operation that queued something (new
+//!                              entries), and every outbox_retry_interval (every entry)
 //!   maintenance task           prekey rotation, bundle and description republication,
 //!                              periodic re-keys, periodic catch-up, processed-set pruning
 //! ```
@@ -73,6 +74,10 @@ pub(crate) struct Inner {
     counters: Counters,
     publish: Notify,
     in_flight: Mutex<BTreeSet<OutboxId>>,
+    /// The highest outbox id a publish pass has read: woken passes start after it.
+    publish_cursor: Mutex<Option<OutboxId>>,
+    /// Publications waiting out `publish_settle` before they are marked.
+    settling: Mutex<Vec<JoinHandle<()>>>,
     shutdown: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -333,6 +338,8 @@ impl Client {
             counters: Counters::default(),
             publish: Notify::new(),
             in_flight: Mutex::new(BTreeSet::new()),
+            publish_cursor: Mutex::new(None),
+            settling: Mutex::new(Vec::new()),
             shutdown: shutdown.clone(),
             tasks: Mutex::new(Vec::new()),
         });
@@ -389,12 +396,16 @@ impl Client {
         self.inner.counters.snapshot()
     }
 
-    /// Publishes everything in the outbox now (the background publisher does so anyway).
+    /// Publishes everything in the outbox now (the background publisher does so anyway), and
+    /// returns once every publication is recorded: after
+    /// [`publish_settle`](ClientConfig::publish_settle), unless the client shuts down first.
     ///
     /// # Errors
     /// Store failures. Transport failures are recorded on the entries and retried.
     pub async fn flush(&self) -> Result<(), Error> {
-        tasks::publish_pending(&self.inner).await
+        tasks::publish_pending(&self.inner, tasks::Pass::Every).await?;
+        tasks::settled(&self.inner).await;
+        Ok(())
     }
 
     /// Catches up every followed topic from Store now (the client does so at start and every

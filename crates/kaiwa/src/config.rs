@@ -7,6 +7,9 @@
 //! bundle_republish_interval   6 h            peers find new installations and rotated prekeys
 //! org_republish_interval      24 h           DECISIONS "Organizations": descriptions republished periodically
 //! outbox_retry_interval       5 s            how often unpublished messages are retried
+//! publish_settle              1 s            a publication leaves the outbox this long after the
+//!                                            transport took it: a crash before the node sent it
+//!                                            (its queues die with the process) publishes it again
 //! max_publish_attempts        1,000          then the entry is abandoned and DeliveryFailed emitted
 //! catch_up_interval           10 min         Store queries recover messages relay lost
 //! catch_up_overlap            2 min          > the Store's ±20 s admission window + clock skew
@@ -34,6 +37,11 @@ pub struct ClientConfig {
     pub org_republish_interval: Duration,
     /// How often the outbox is retried.
     pub outbox_retry_interval: Duration,
+    /// How long a published entry stays in the outbox after the transport accepted it. A
+    /// transport may still hold the message in its own queues when `publish` returns (a
+    /// relay node hands it to gossipsub's per-peer queues); if the process dies in that time
+    /// the entry is still in the outbox and is published again at the next start.
+    pub publish_settle: Duration,
     /// Failed publications of one outbox entry before it is abandoned.
     pub max_publish_attempts: u32,
     /// How often followed topics are caught up from a Store node.
@@ -54,6 +62,7 @@ impl Default for ClientConfig {
             bundle_republish_interval: Duration::from_secs(6 * 3_600),
             org_republish_interval: Duration::from_secs(24 * 3_600),
             outbox_retry_interval: Duration::from_secs(5),
+            publish_settle: Duration::from_secs(1),
             max_publish_attempts: 1_000,
             catch_up_interval: Duration::from_secs(600),
             catch_up_overlap: Duration::from_secs(120),
@@ -121,6 +130,13 @@ impl ClientConfigBuilder {
     /// How often the outbox is retried.
     pub fn outbox_retry_interval(mut self, interval: Duration) -> Self {
         self.config.outbox_retry_interval = interval;
+        self
+    }
+
+    /// How long a published entry stays in the outbox after the transport accepted it
+    /// (zero: removed at once, for transports that deliver before `publish` returns).
+    pub fn publish_settle(mut self, settle: Duration) -> Self {
+        self.config.publish_settle = settle;
         self
     }
 

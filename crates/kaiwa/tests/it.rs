@@ -9,6 +9,9 @@ mod support;
 #[path = "it/direct.rs"]
 mod direct;
 
+#[path = "it/outbox.rs"]
+mod outbox;
+
 #[path = "it/group.rs"]
 mod group;
 

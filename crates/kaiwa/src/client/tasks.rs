@@ -9,11 +9,12 @@
 //!              FetchBundles       → read contact-code topics → Core::take_bundles
 //!              CatchUp            → every topic again; the watermark moves to the start time
 //!                                   of a catch-up that completed (held back by kept messages)
-//! publish    woken by Notify or every outbox_retry_interval: pending entries in id order,
-//!            each by one pass at a time (an in-flight set), up to PUBLISH_CONCURRENCY in
-//!            flight (started in order), outcomes recorded in one transaction per pass
-//!            (committed without an fsync: a lost mark only republishes); entries past
-//!            max_publish_attempts are abandoned
+//! publish    woken by Notify (entries after the highest id read so far) or every
+//!            outbox_retry_interval (every entry): pending entries in id order, each by one
+//!            pass at a time (an in-flight set), up to PUBLISH_CONCURRENCY in flight (started
+//!            in order); failures recorded at once, successes marked publish_settle later,
+//!            each in one transaction per pass (committed without an fsync: a lost mark only
+//!            republishes); entries past max_publish_attempts are abandoned
 //! maintain   every tick: Core::maintain (rotation, republication, re-keys, pruning), and a
 //!            CatchUp every catch_up_interval
 //! ```
@@ -294,22 +295,38 @@ pub(super) async fn fetch_bundles(
 }
 
 async fn publish_loop(inner: Arc<Inner>, mut shutdown: watch::Receiver<bool>) {
+    // The first tick is at once: every entry left from a previous run.
+    let mut retry = tokio::time::interval(inner.config.outbox_retry_interval);
+    retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
+        let pass = tokio::select! {
             biased;
             _ = shutdown.changed() => break,
-            () = inner.publish.notified() => {}
-            () = tokio::time::sleep(inner.config.outbox_retry_interval) => {}
-        }
-        if let Err(error) = publish_pending(&inner).await {
+            () = inner.publish.notified() => Pass::New,
+            _ = retry.tick() => Pass::Every,
+        };
+        if let Err(error) = publish_pending(&inner, pass).await {
             tracing::warn!(%error, "publishing the outbox failed");
         }
     }
 }
 
-/// Publishes every pending outbox entry not already being published.
-pub(super) async fn publish_pending(inner: &Arc<Inner>) -> Result<(), Error> {
-    let mut after = None;
+/// Which outbox entries a publish pass reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Pass {
+    /// Entries queued since the last pass read the outbox (a woken pass).
+    New,
+    /// Every entry: retries of failed publications, and what a previous run left.
+    Every,
+}
+
+/// Publishes the pending outbox entries of `pass` not already being published. Failures are
+/// recorded at once; successes are marked published `publish_settle` later.
+pub(super) async fn publish_pending(inner: &Arc<Inner>, pass: Pass) -> Result<(), Error> {
+    let mut after = match pass {
+        Pass::New => *lock(&inner.publish_cursor),
+        Pass::Every => None,
+    };
     loop {
         let shared = Arc::clone(inner);
         let entries = tokio::task::spawn_blocking(move || {
@@ -319,6 +336,10 @@ pub(super) async fn publish_pending(inner: &Arc<Inner>) -> Result<(), Error> {
         .map_err(|_| Error::Internal("a blocking task panicked"))??;
         let Some(last) = entries.last() else { return Ok(()) };
         after = Some(last.id);
+        {
+            let mut cursor = lock(&inner.publish_cursor);
+            *cursor = (*cursor).max(after);
+        }
         let full = entries.len() >= MAX_PUBLISH_BATCH;
         let mine: Vec<_> =
             entries.into_iter().filter(|entry| lock(&inner.in_flight).insert(entry.id)).collect();
@@ -339,25 +360,85 @@ pub(super) async fn publish_pending(inner: &Arc<Inner>) -> Result<(), Error> {
             .buffered(PUBLISH_CONCURRENCY)
             .collect()
             .await;
-        let ids: Vec<_> = outcomes.iter().map(|(e, _)| e.id).collect();
         let failed = outcomes.iter().filter(|(_, outcome)| outcome.is_err()).count();
         inner.counters.add_published(outcomes.len().saturating_sub(failed), failed);
-        let shared = Arc::clone(inner);
-        let recorded = tokio::task::spawn_blocking(move || lock(&shared.core).published(&outcomes))
-            .await
-            .map_err(|_| Error::Internal("a blocking task panicked"));
-        {
-            let mut in_flight = lock(&inner.in_flight);
-            for id in ids {
-                in_flight.remove(&id);
-            }
-        }
-        for event in recorded?? {
-            let _ = inner.events.send(event);
-        }
+        let (published, failures): (Vec<_>, Vec<_>) =
+            outcomes.into_iter().partition(|(_, outcome)| outcome.is_ok());
+        record(inner, failures).await?;
+        settle(inner, published).await?;
         if !full {
             return Ok(());
         }
+    }
+}
+
+/// Records publication outcomes in one transaction and releases their entries.
+async fn record(
+    inner: &Arc<Inner>,
+    outcomes: Vec<(kaiwa_store::OutboxEntry, Result<(), String>)>,
+) -> Result<(), Error> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<_> = outcomes.iter().map(|(e, _)| e.id).collect();
+    let shared = Arc::clone(inner);
+    let recorded = tokio::task::spawn_blocking(move || lock(&shared.core).published(&outcomes))
+        .await
+        .map_err(|_| Error::Internal("a blocking task panicked"));
+    {
+        let mut in_flight = lock(&inner.in_flight);
+        for id in ids {
+            in_flight.remove(&id);
+        }
+    }
+    for event in recorded?? {
+        let _ = inner.events.send(event);
+    }
+    Ok(())
+}
+
+/// Marks accepted publications published once `publish_settle` has passed: until then they
+/// stay in the outbox (and in flight, so no pass publishes them again), and a crash or a
+/// shutdown before then leaves them to be published again by the next run.
+async fn settle(
+    inner: &Arc<Inner>,
+    published: Vec<(kaiwa_store::OutboxEntry, Result<(), String>)>,
+) -> Result<(), Error> {
+    let wait = inner.config.publish_settle;
+    if published.is_empty() {
+        return Ok(());
+    }
+    if wait.is_zero() {
+        return record(inner, published).await;
+    }
+    let shared = Arc::clone(inner);
+    let mut shutdown = inner.shutdown.subscribe();
+    let task = tokio::spawn(async move {
+        let stopped = tokio::select! {
+            biased;
+            _ = shutdown.wait_for(|stop| *stop) => true,
+            () = tokio::time::sleep(wait) => false,
+        };
+        if stopped {
+            let mut in_flight = lock(&shared.in_flight);
+            for (entry, _) in &published {
+                in_flight.remove(&entry.id);
+            }
+        } else if let Err(error) = record(&shared, published).await {
+            tracing::warn!(%error, "publications could not be marked");
+        }
+    });
+    let mut settling = lock(&inner.settling);
+    settling.retain(|task| !task.is_finished());
+    settling.push(task);
+    Ok(())
+}
+
+/// Waits until every publication settling now is marked (or left to the next run).
+pub(super) async fn settled(inner: &Arc<Inner>) {
+    let tasks: Vec<_> = lock(&inner.settling).drain(..).collect();
+    for task in tasks {
+        let _ = task.await;
     }
 }
 

@@ -1,0 +1,84 @@
+//! The outbox across a crash: a publication the transport accepted but never sent (a relay
+//! node's queues die with its process) is published again by the next run.
+
+use std::time::Duration;
+
+use kaiwa::transport::sim::{SimError, SimNode};
+use kaiwa::transport::{
+    BoxFuture, ContentFilter, Health, MessageHash, PubsubTopic, StorePage, StoreQuery,
+    Subscription, Transport, WakuMessage,
+};
+use kaiwa::{ChatId, Client, MessageStatus, Profile};
+
+use crate::support::{PATIENCE, config, create, environment, network, reopen, text, wait_for};
+
+/// A node that accepts every publication and sends none: what a relay node looks like to a
+/// process killed before the node wrote its queued messages to the network.
+struct Swallow(SimNode);
+
+impl Transport for Swallow {
+    type Error = SimError;
+
+    fn publish(
+        &self,
+        pubsub_topic: PubsubTopic,
+        message: WakuMessage,
+    ) -> BoxFuture<'_, Result<MessageHash, Self::Error>> {
+        Box::pin(async move { Ok(message.hash(&pubsub_topic)) })
+    }
+
+    fn subscribe(&self, filter: ContentFilter) -> BoxFuture<'_, Result<Subscription, Self::Error>> {
+        self.0.subscribe(filter)
+    }
+
+    fn query(&self, query: StoreQuery) -> BoxFuture<'_, Result<StorePage, Self::Error>> {
+        self.0.query(query)
+    }
+
+    fn health(&self) -> BoxFuture<'_, Result<Health, Self::Error>> {
+        self.0.health()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publication_lost_with_the_process_is_published_by_the_next_run() {
+    let network = network(7);
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let bob = create(&network, dirs.1.path(), 2).await;
+    let mut bob_events = bob.events();
+    let alice = Client::create(
+        Profile::open_dir(dirs.0.path()).unwrap(),
+        Swallow(network.node("swallow")),
+        config(),
+        environment(&network, 1),
+    )
+    .await
+    .unwrap();
+    let bob_id = alice.add_contact(&bob.contact_code().await.unwrap(), "bob").await.unwrap();
+    alice.flush().await.unwrap(); // the bundle, published and settled
+    let before = alice.stats().published;
+    let sent = alice.send_text(&ChatId::Direct(bob_id), "queued when the process died").await;
+    sent.unwrap();
+    // The transport took it; the process "dies" before publish_settle (1 s) has passed.
+    tokio::time::timeout(PATIENCE, async {
+        while alice.stats().published == before {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the message was handed to the transport");
+    alice.shutdown().await;
+    let history = alice.history(&ChatId::Direct(bob_id), None, 10).await.unwrap();
+    assert_eq!(history[0].status, MessageStatus::Pending, "not marked before it settled");
+    drop(alice);
+
+    // The next run publishes it again, on a node that sends.
+    let alice = reopen(&network, dirs.0.path(), 1).await;
+    let got = wait_for(&mut bob_events, text).await;
+    assert_eq!(got, (ChatId::Direct(alice.public_id()), "queued when the process died".into()));
+    alice.flush().await.unwrap();
+    let history = alice.history(&ChatId::Direct(bob_id), None, 10).await.unwrap();
+    assert_eq!(history[0].status, MessageStatus::Sent);
+    alice.shutdown().await;
+    bob.shutdown().await;
+}
