@@ -5,7 +5,8 @@
 //!
 //! The run exchanges `DEFAULT_MESSAGES` (5,000) messages each way with `KILLS` kills; Alice
 //! sends in windows of `WINDOW` concurrent sends, so kills also land inside group commits.
-//! `KAIWA_CRASH_MESSAGES=n` runs another count.
+//! `KAIWA_CRASH_MESSAGES=n` runs another count; `KAIWA_CRASH_SEED=s` replays the kill points
+//! of a run (each run prints its seed).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
@@ -25,6 +26,7 @@ const CHILD: &str = "KAIWA_CRASH_CHILD_DIR";
 const PARENT_ADDRESS: &str = "KAIWA_CRASH_PARENT";
 const BOB_CODE: &str = "KAIWA_CRASH_BOB";
 const COUNT: &str = "KAIWA_CRASH_MESSAGES";
+const SEED: &str = "KAIWA_CRASH_SEED";
 
 fn count() -> usize {
     std::env::var(COUNT).ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MESSAGES)
@@ -158,7 +160,13 @@ async fn alice_survives_sigkill() {
 
     // Kill points: random message counts between 5 % and 90 % of the exchange (so every kill
     // lands in its middle, however fast the machine), each plus a random 0-50 ms.
-    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    // A new seed every run (so runs cover different kill points), printed to replay a failure.
+    let seed = std::env::var(SEED).ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+        u64::from(now.subsec_nanos()) ^ now.as_secs()
+    });
+    eprintln!("kill points from {SEED}={seed}");
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let total = u64::try_from(n).unwrap();
     let mut targets: Vec<u64> =
         (0..KILLS).map(|_| total / 20 + u64::from(rng.next_u32()) % (total * 17 / 20)).collect();
