@@ -364,8 +364,11 @@ pub(super) async fn publish_pending(inner: &Arc<Inner>, pass: Pass) -> Result<()
         inner.counters.add_published(outcomes.len().saturating_sub(failed), failed);
         let (published, failures): (Vec<_>, Vec<_>) =
             outcomes.into_iter().partition(|(_, outcome)| outcome.is_ok());
-        record(inner, failures).await?;
+        // Settle the successes even if recording the failures fails: they must leave the
+        // in-flight set one way or the other.
+        let recorded = record(inner, failures).await;
         settle(inner, published).await?;
+        recorded?;
         if !full {
             return Ok(());
         }
