@@ -98,7 +98,8 @@ pub enum PublishError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreQueryError {
-    /// No connected peer serves `/vac/waku/store-query/3.0.0` (and no store peer is configured).
+    /// No connected peer serves `/vac/waku/store-query/3.0.0`, and this node keeps no archive of
+    /// its own to answer from.
     #[error("no store peer available")]
     NoStorePeer,
     /// The peer could not be reached.

@@ -744,17 +744,33 @@ impl EventLoop {
                 match preferred {
                     Some(peer) => *peer,
                     None => {
-                        let _ = reply.send(Err(StoreQueryError::NoStorePeer));
+                        let _ = reply.send(self.query_own_archive(&query));
                         return;
                     }
                 }
             }
         };
         self.next_request = self.next_request.wrapping_add(1);
-        let request_id = format!("kaiwa-{:016x}", self.next_request);
+        let request_id = request_id(self.next_request);
         let request = store::encode_request(&query, &request_id);
         let id = self.swarm.behaviour_mut().store.send_request(&peer, request);
         self.pending_queries.insert(id, PendingQuery { request_id, query, reply });
+    }
+
+    /// Answers `query` from this node's own archive, or [`StoreQueryError::NoStorePeer`] when it
+    /// keeps none. The query takes the whole wire path a remote peer's would (encoded request,
+    /// [`store::answer`], checked [`store::decode_response`]), so pages, cursors, clamping and
+    /// status codes are exactly what another node asking this one would get.
+    fn query_own_archive(&mut self, query: &StoreQuery) -> Result<StorePage, StoreQueryError> {
+        let Some(archive) = self.archive.as_ref() else {
+            return Err(StoreQueryError::NoStorePeer);
+        };
+        self.next_request = self.next_request.wrapping_add(1);
+        let request_id = request_id(self.next_request);
+        let request = store::encode_request(query, &request_id);
+        let (response, answered) = archive.answer(&request);
+        tracing::trace!(?answered, "store query answered from the own archive");
+        store::decode_response(&response, &request_id, query)
     }
 
     fn on_store_event(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
@@ -842,6 +858,11 @@ fn deliver(
 /// struct instead of being copied.
 fn encode_owned(message: WakuMessage) -> Vec<u8> {
     kaiwa_wire::waku::message::WakuMessage::from(message).encode_to_vec()
+}
+
+/// The id of our `counter`-th Store request: `kaiwa-` and 16 hex digits.
+fn request_id(counter: u64) -> String {
+    format!("kaiwa-{counter:016x}")
 }
 
 /// Sleeps until `at`, or forever for `None`.

@@ -9,7 +9,8 @@
 //!                                  mesh/timing/score parameters, every message validated
 //!   /vac/waku/metadata/1.0.0       client + server; peers of another cluster are disconnected
 //!   /vac/waku/store-query/3.0.0    client; server over a MessageArchive (bounded, in memory
-//!                                  by default)
+//!                                  by default), which also answers the node's own queries
+//!                                  when no store peer is connected
 //!   /ipfs/id/1.0.0, /ipfs/ping/1.0.0
 //! ```
 //!

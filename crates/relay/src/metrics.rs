@@ -19,7 +19,8 @@ pub struct RelayMetrics {
     pub subscription_overflows: u64,
     /// Messages added to the archive.
     pub archived: u64,
-    /// Store queries answered with status 200.
+    /// Store queries from peers answered with status 200 (the node's own queries answered from
+    /// its archive are not counted).
     pub store_queries_served: u64,
     /// Store requests answered with 400 (undecodable or breaking a rule).
     pub store_bad_requests: u64,

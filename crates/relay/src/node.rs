@@ -206,12 +206,15 @@ impl RelayNode {
     }
 
     /// Asks a connected store peer (a static peer first, else any peer whose identify lists
-    /// Store v3) for one page of history.
+    /// Store v3) for one page of history. With none connected, a store node answers from its
+    /// own archive, exactly as it would answer a peer asking it (same pages, cursors and status
+    /// codes); a connected store peer is still preferred, as it may hold what this node missed
+    /// while offline.
     ///
     /// # Errors
     ///
-    /// [`StoreQueryError::NoStorePeer`] when none is connected, else as
-    /// [`store_query`](Self::store_query).
+    /// [`StoreQueryError::NoStorePeer`] when no store peer is connected and this node keeps no
+    /// archive, else as [`store_query`](Self::store_query).
     pub async fn query_any_store(&self, query: &StoreQuery) -> Result<StorePage, StoreQueryError> {
         let query = query.clone();
         self.ask(|reply| Command::StoreQuery { peer: None, query, reply })

@@ -5,7 +5,8 @@
 //! subscribe(filter)        → RelayNode::subscribe            (relay only; no filter protocol)
 //! query(query)             → RelayNode::query_any_store      (a static store peer first, else any
 //!                                                            connected peer whose identify lists
-//!                                                            /vac/waku/store-query/3.0.0)
+//!                                                            /vac/waku/store-query/3.0.0, else
+//!                                                            this node's own archive)
 //! health()                 → RelayNode::health               (connected peers, their relayed
 //!                                                            topics as gossipsub saw them)
 //! ```
