@@ -299,11 +299,13 @@ async fn publish_loop(inner: Arc<Inner>, mut shutdown: watch::Receiver<bool>) {
     let mut retry = tokio::time::interval(inner.config.outbox_retry_interval);
     retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        // The tick before the wake-up: under a steady stream of sends a wake-up is always
+        // ready, and retries must not wait for the stream to end.
         let pass = tokio::select! {
             biased;
             _ = shutdown.changed() => break,
-            () = inner.publish.notified() => Pass::New,
             _ = retry.tick() => Pass::Every,
+            () = inner.publish.notified() => Pass::New,
         };
         if let Err(error) = publish_pending(&inner, pass).await {
             tracing::warn!(%error, "publishing the outbox failed");

@@ -82,3 +82,76 @@ async fn a_publication_lost_with_the_process_is_published_by_the_next_run() {
     alice.shutdown().await;
     bob.shutdown().await;
 }
+
+/// A node whose first publication of every message fails.
+struct FailFirst {
+    node: SimNode,
+    seen: std::sync::Mutex<std::collections::BTreeSet<MessageHash>>,
+}
+
+impl Transport for FailFirst {
+    type Error = SimError;
+
+    fn publish(
+        &self,
+        pubsub_topic: PubsubTopic,
+        message: WakuMessage,
+    ) -> BoxFuture<'_, Result<MessageHash, Self::Error>> {
+        if self.seen.lock().unwrap().insert(message.hash(&pubsub_topic)) {
+            return Box::pin(async { Err(SimError::NoPeers) });
+        }
+        self.node.publish(pubsub_topic, message)
+    }
+
+    fn subscribe(&self, filter: ContentFilter) -> BoxFuture<'_, Result<Subscription, Self::Error>> {
+        self.node.subscribe(filter)
+    }
+
+    fn query(&self, query: StoreQuery) -> BoxFuture<'_, Result<StorePage, Self::Error>> {
+        self.node.query(query)
+    }
+
+    fn health(&self) -> BoxFuture<'_, Result<Health, Self::Error>> {
+        self.node.health()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_publications_are_retried_while_sends_keep_coming() {
+    let network = network(8);
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let bob = create(&network, dirs.1.path(), 2).await;
+    let mut bob_events = bob.events();
+    let alice = Client::create(
+        Profile::open_dir(dirs.0.path()).unwrap(),
+        FailFirst { node: network.node("fail-first"), seen: Default::default() },
+        config(),
+        environment(&network, 1),
+    )
+    .await
+    .unwrap();
+    let bob_id = alice.add_contact(&bob.contact_code().await.unwrap(), "bob").await.unwrap();
+    // Four senders without pause keep waking the publisher; a failed attempt is still
+    // retried on the retry interval (200 ms here) rather than when the stream ends.
+    let streams: Vec<_> = (0..4)
+        .map(|s| {
+            let sender = alice.clone();
+            tokio::spawn(async move {
+                for i in 0.. {
+                    let text = format!("more {s}-{i}");
+                    sender.send_text(&ChatId::Direct(bob_id), &text).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await; // past the first retry tick
+    alice.send_text(&ChatId::Direct(bob_id), "first").await.unwrap();
+    let got = wait_for(&mut bob_events, |e| text(e).filter(|(_, t)| t == "first")).await;
+    assert_eq!(got.0, ChatId::Direct(alice.public_id()));
+    assert!(alice.stats().publish_failures > 0);
+    for stream in streams {
+        stream.abort();
+    }
+    alice.shutdown().await;
+    bob.shutdown().await;
+}
