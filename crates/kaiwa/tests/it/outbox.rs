@@ -1,9 +1,12 @@
-//! The outbox across a crash: a publication the transport accepted but never sent (a relay
-//! node's queues die with its process) is published again by the next run.
+//! The outbox against a faulty transport: a publication the transport accepted but never sent
+//! (a relay node's queues die with its process) is published again by the next run, and a
+//! failed publication is retried while sends keep coming.
 
+use std::collections::BTreeSet;
+use std::sync::Mutex;
 use std::time::Duration;
 
-use kaiwa::transport::sim::{SimError, SimNode};
+use kaiwa::transport::sim::{SimError, SimNetwork, SimNode};
 use kaiwa::transport::{
     BoxFuture, ContentFilter, Health, MessageHash, PubsubTopic, StorePage, StoreQuery,
     Subscription, Transport, WakuMessage,
@@ -12,11 +15,22 @@ use kaiwa::{ChatId, Client, MessageStatus, Profile};
 
 use crate::support::{PATIENCE, config, create, environment, network, reopen, text, wait_for};
 
-/// A node that accepts every publication and sends none: what a relay node looks like to a
-/// process killed before the node wrote its queued messages to the network.
-struct Swallow(SimNode);
+/// What a [`Faulty`] node does to publications.
+enum Fault {
+    /// Accepts every publication and sends none: what a relay node looks like to a process
+    /// killed before the node wrote its queued messages to the network.
+    Swallow,
+    /// Fails the first publication of every message.
+    FailFirst(Mutex<BTreeSet<MessageHash>>),
+}
 
-impl Transport for Swallow {
+/// A simulated node with a fault on publishing; everything else passes through.
+struct Faulty {
+    node: SimNode,
+    fault: Fault,
+}
+
+impl Transport for Faulty {
     type Error = SimError;
 
     fn publish(
@@ -24,20 +38,34 @@ impl Transport for Swallow {
         pubsub_topic: PubsubTopic,
         message: WakuMessage,
     ) -> BoxFuture<'_, Result<MessageHash, Self::Error>> {
-        Box::pin(async move { Ok(message.hash(&pubsub_topic)) })
+        let hash = message.hash(&pubsub_topic);
+        match &self.fault {
+            Fault::Swallow => Box::pin(async move { Ok(hash) }),
+            Fault::FailFirst(seen) if seen.lock().unwrap().insert(hash) => {
+                Box::pin(async { Err(SimError::NoPeers) })
+            }
+            Fault::FailFirst(_) => self.node.publish(pubsub_topic, message),
+        }
     }
 
     fn subscribe(&self, filter: ContentFilter) -> BoxFuture<'_, Result<Subscription, Self::Error>> {
-        self.0.subscribe(filter)
+        self.node.subscribe(filter)
     }
 
     fn query(&self, query: StoreQuery) -> BoxFuture<'_, Result<StorePage, Self::Error>> {
-        self.0.query(query)
+        self.node.query(query)
     }
 
     fn health(&self) -> BoxFuture<'_, Result<Health, Self::Error>> {
-        self.0.health()
+        self.node.health()
     }
+}
+
+/// A new account in `dir` on a node of `network` with `fault`.
+async fn create_faulty(network: &SimNetwork, dir: &std::path::Path, fault: Fault) -> Client {
+    let node = Faulty { node: network.node("faulty"), fault };
+    let profile = Profile::open_dir(dir).unwrap();
+    Client::create(profile, node, config(), environment(network, 1)).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,14 +74,7 @@ async fn a_publication_lost_with_the_process_is_published_by_the_next_run() {
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let bob = create(&network, dirs.1.path(), 2).await;
     let mut bob_events = bob.events();
-    let alice = Client::create(
-        Profile::open_dir(dirs.0.path()).unwrap(),
-        Swallow(network.node("swallow")),
-        config(),
-        environment(&network, 1),
-    )
-    .await
-    .unwrap();
+    let alice = create_faulty(&network, dirs.0.path(), Fault::Swallow).await;
     let bob_id = alice.add_contact(&bob.contact_code().await.unwrap(), "bob").await.unwrap();
     alice.flush().await.unwrap(); // the bundle, published and settled
     let before = alice.stats().published;
@@ -83,53 +104,13 @@ async fn a_publication_lost_with_the_process_is_published_by_the_next_run() {
     bob.shutdown().await;
 }
 
-/// A node whose first publication of every message fails.
-struct FailFirst {
-    node: SimNode,
-    seen: std::sync::Mutex<std::collections::BTreeSet<MessageHash>>,
-}
-
-impl Transport for FailFirst {
-    type Error = SimError;
-
-    fn publish(
-        &self,
-        pubsub_topic: PubsubTopic,
-        message: WakuMessage,
-    ) -> BoxFuture<'_, Result<MessageHash, Self::Error>> {
-        if self.seen.lock().unwrap().insert(message.hash(&pubsub_topic)) {
-            return Box::pin(async { Err(SimError::NoPeers) });
-        }
-        self.node.publish(pubsub_topic, message)
-    }
-
-    fn subscribe(&self, filter: ContentFilter) -> BoxFuture<'_, Result<Subscription, Self::Error>> {
-        self.node.subscribe(filter)
-    }
-
-    fn query(&self, query: StoreQuery) -> BoxFuture<'_, Result<StorePage, Self::Error>> {
-        self.node.query(query)
-    }
-
-    fn health(&self) -> BoxFuture<'_, Result<Health, Self::Error>> {
-        self.node.health()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_publications_are_retried_while_sends_keep_coming() {
     let network = network(8);
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let bob = create(&network, dirs.1.path(), 2).await;
     let mut bob_events = bob.events();
-    let alice = Client::create(
-        Profile::open_dir(dirs.0.path()).unwrap(),
-        FailFirst { node: network.node("fail-first"), seen: Default::default() },
-        config(),
-        environment(&network, 1),
-    )
-    .await
-    .unwrap();
+    let alice = create_faulty(&network, dirs.0.path(), Fault::FailFirst(Mutex::default())).await;
     let bob_id = alice.add_contact(&bob.contact_code().await.unwrap(), "bob").await.unwrap();
     // Four senders without pause keep waking the publisher; a failed attempt is still
     // retried on the retry interval (200 ms here) rather than when the stream ends.
