@@ -1064,7 +1064,7 @@ impl Inner {
 
 #[cfg(test)]
 mod tests {
-    use kaiwa_store::MessageHash;
+    use kaiwa_store::{MessageHash, ProcessedKey};
     use kaiwa_transport::sim::SimNetwork;
     use rand_chacha::ChaCha20Rng;
     use rand_chacha::rand_core::SeedableRng;
@@ -1085,19 +1085,20 @@ mod tests {
             Client::create(profile, network.node("a"), ClientConfig::default(), environment)
                 .await
                 .unwrap();
-        let hashes: Vec<MessageHash> = (0u8..32).map(|i| MessageHash::new([i; 32])).collect();
+        let keys: Vec<ProcessedKey> =
+            (0u8..32).map(|i| ProcessedKey::new(MessageHash::new([i; 32]), Some(1))).collect();
         let failing = 10;
         let before = client.stats();
         // Hold the core while every operation queues (each queues when first polled); the
         // drain started by the first one waits for the core.
         let held = lock(&client.inner.core);
-        let mut answers: Vec<_> = hashes
+        let mut answers: Vec<_> = keys
             .iter()
             .enumerate()
-            .map(|(index, hash)| {
-                let hash = *hash;
+            .map(|(index, key)| {
+                let key = *key;
                 Box::pin(client.inner.act(move |_, tx, now, _| {
-                    tx.mark_processed(&hash, now.session())?;
+                    tx.mark_processed(&key, now.session())?;
                     if index == failing { Err(Error::UnknownGroup) } else { Ok(index) }
                 }))
             })
@@ -1122,7 +1123,7 @@ mod tests {
         assert!((1..=3).contains(&commits), "{commits} commits for 32 operations");
         let processed: Vec<bool> = client
             .inner
-            .read(move |core| hashes.iter().map(|h| Ok(core.store().is_processed(h)?)).collect())
+            .read(move |core| keys.iter().map(|k| Ok(core.store().is_processed(k)?)).collect())
             .await
             .unwrap();
         for (index, done) in processed.into_iter().enumerate() {

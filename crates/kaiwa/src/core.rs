@@ -4,19 +4,19 @@
 //! ```text
 //! inbound batch (≤ MAX_BATCH messages):
 //!   BEGIN IMMEDIATE
-//!   for each message:  processed(hash)? → skip          (relay duplicates, catch-up overlap,
+//!   for each message:  processed(time, hash)? → skip    (relay duplicates, catch-up overlap,
 //!                                                         our own publications)
 //!                      route → protocol step (session / group / organization), which writes
 //!                              its new state, the history row and any reply to the outbox
 //!                              through the transaction
-//!                      mark processed(hash)              (unless kept for a key still to come)
+//!                      mark processed(time, hash)        (unless kept for a key still to come)
 //!   COMMIT                                             all of it, or nothing on a crash
 //!   → effects: events, outbox entries to publish, topics to subscribe, bundles to fetch
 //!
 //! local actions (send, create, invite, ...), grouped (one commit for all queued at once):
 //!   BEGIN IMMEDIATE
 //!   for each queued action:  SAVEPOINT; state change + history row (Pending) + outbox rows
-//!                            + processed marks of our own messages' hashes;
+//!                            + processed marks of our own messages (time, hash);
 //!                            RELEASE | ROLLBACK TO (a failed action is undone alone)
 //!   COMMIT                                             one fsync for the whole group
 //!   → each action's effects and answer, in order; then the publisher sends the outbox rows
@@ -205,8 +205,17 @@ pub(crate) fn identity_key(id: &PublicId) -> Result<IdentityPublicKey, Error> {
     IdentityPublicKey::from_bytes(id.as_bytes()).map_err(|_| Error::InvalidId { field: "peer" })
 }
 
-fn store_hash(hash: &kaiwa_transport::MessageHash) -> kaiwa_store::MessageHash {
-    kaiwa_store::MessageHash::new(*hash.as_bytes())
+/// The processed-set key of a received message.
+fn processed_key(received: &ReceivedMessage) -> kaiwa_store::ProcessedKey {
+    key_of(&received.hash, received.message.timestamp())
+}
+
+/// The processed-set key of a WakuMessage with this hash and `timestamp` field.
+fn key_of(
+    hash: &kaiwa_transport::MessageHash,
+    timestamp: Option<i64>,
+) -> kaiwa_store::ProcessedKey {
+    kaiwa_store::ProcessedKey::new(kaiwa_store::MessageHash::new(*hash.as_bytes()), timestamp)
 }
 
 impl Core {
@@ -343,13 +352,13 @@ impl Core {
         self.transact(|engine, tx, now, fx| {
             let mut new = 0usize;
             for (route, message) in batch {
-                let hash = store_hash(&message.hash);
-                if tx.is_processed(&hash)? {
+                let key = processed_key(message);
+                if tx.is_processed(&key)? {
                     continue;
                 }
                 new = new.saturating_add(1);
                 if engine.handle(tx, *route, message, now, fx)? {
-                    tx.mark_processed(&hash, now.session())?;
+                    tx.mark_processed(&key, now.session())?;
                 }
             }
             Ok(new)
@@ -546,7 +555,7 @@ impl Engine {
     ) -> Result<OutboxId, Error> {
         let pubsub = self.config.sharding.pubsub_topic(topic);
         let message = WakuMessage::new(topic.clone(), payload)?.with_timestamp(now.ns)?;
-        tx.mark_processed(&store_hash(&message.hash(&pubsub)), now.session())?;
+        tx.mark_processed(&key_of(&message.hash(&pubsub), Some(now.ns)), now.session())?;
         let entry = OutboxMessage {
             pubsub_topic: pubsub.as_str().to_owned(),
             content_topic: topic.as_str().to_owned(),

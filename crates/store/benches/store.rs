@@ -3,7 +3,7 @@
 //!
 //! | bench | what one iteration does |
 //! | --- | --- |
-//! | `inbound/one_per_tx/{full,normal}` | `BEGIN`; `Transaction::process_once`: savepoint, hash marked processed, peer record (a real one, from a ratchet) replaced, message inserted; `COMMIT` |
+//! | `inbound/one_per_tx/{full,normal}` | `BEGIN`; `Transaction::process_once`: savepoint, message marked processed (a scattered hash, a growing timestamp), peer record (a real one, from a ratchet) replaced, message inserted; `COMMIT` |
 //! | `inbound/100_per_tx/{full,normal}` | the same 100 times, one `COMMIT` (throughput per message) |
 //! | `inbound/one_per_tx/memory` | one message per transaction, in memory: the cost without the disk |
 //! | `send/one_per_tx/full` | `BEGIN`; peer record; outbound message; outbox entry; `COMMIT`; then `mark_published` (its own commit) |
@@ -26,7 +26,8 @@ use kaiwa_session::{
     SessionStore, Timestamp,
 };
 use kaiwa_store::{
-    ChatId, Durability, MessageHash, NewMessage, OutboxMessage, PublicId, Store, StoreConfig,
+    ChatId, Durability, MessageHash, NewMessage, OutboxMessage, ProcessedKey, PublicId, Store,
+    StoreConfig,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -59,10 +60,13 @@ fn real_peer_record() -> PeerRecord {
     a_store.load_peer(&b_id).unwrap().unwrap()
 }
 
-fn hash(n: u64) -> MessageHash {
+/// The key of message `n`: a hash as scattered as a real one (SHA-256 output), and a
+/// timestamp that grows with `n`, as live traffic's does.
+fn key(n: u64) -> ProcessedKey {
     let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&n.to_be_bytes());
-    MessageHash::new(bytes)
+    bytes[..8].copy_from_slice(&n.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes());
+    let sent_ns = 1_700_000_000_000_000_000 + i64::try_from(n).unwrap() * 1_000;
+    ProcessedKey::new(MessageHash::new(bytes), Some(sent_ns))
 }
 
 fn file_store(durability: Durability) -> (TempDir, Store) {
@@ -78,7 +82,7 @@ fn file_store(durability: Durability) -> (TempDir, Store) {
 fn inbound(tx: &mut kaiwa_store::Transaction<'_>, record: &PeerRecord, n: u64) {
     let (bob, chat) = (PublicId::new([0xb0; 32]), ChatId::Direct(PublicId::new([0xb0; 32])));
     let outcome = tx
-        .process_once(&hash(n), now(), |tx| {
+        .process_once(&key(n), now(), |tx| {
             tx.store_peer_record(&bob, record)?;
             tx.insert_message(&NewMessage::received(&chat, bob, n, now(), &PAYLOAD), now())
         })

@@ -41,6 +41,13 @@ pub enum OpenError {
         #[source]
         source: rusqlite::Error,
     },
+    /// A migration script left a row whose foreign key points nowhere; it was rolled back,
+    /// and the database is at the version before it.
+    #[error("migration to schema version {version} would break a foreign key")]
+    MigrationBrokeForeignKeys {
+        /// The version the script would have produced.
+        version: u32,
+    },
     /// SQLite refused write-ahead logging for a file database (for example on a file
     /// system without shared memory), so transactions would not have the guarantees
     /// documented in the crate.

@@ -5,6 +5,8 @@
 //!                         identity"); text form "0x" ‖ 64 lowercase hex digits
 //! MessageHash  32 bytes   the deterministic hash of a WakuMessage (14/WAKU2-MESSAGE):
 //!                         SHA-256(pubsub_topic ‖ payload ‖ content_topic ‖ meta ‖ timestamp)
+//! ProcessedKey (timestamp_ns, hash)   a WakuMessage in the processed set: its own timestamp
+//!                         (Unix ns, 0 when it has none) and its hash
 //! MessageId    i64 > 0    a row of the message history, never reused
 //! OutboxId     i64 > 0    a row of the outbox, never reused
 //! ```
@@ -58,8 +60,7 @@ impl fmt::Debug for PublicId {
     }
 }
 
-/// The deterministic hash of a WakuMessage (14/WAKU2-MESSAGE), the key of the
-/// processed-message set.
+/// The deterministic hash of a WakuMessage (14/WAKU2-MESSAGE).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MessageHash([u8; 32]);
 
@@ -81,6 +82,52 @@ impl fmt::Debug for MessageHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("MessageHash(")?;
         write_hex(f, &self.0)?;
+        f.write_str(")")
+    }
+}
+
+/// A WakuMessage as the processed set knows it: its own timestamp and its hash.
+///
+/// The set is ordered by the timestamp first, so the marks of live traffic (timestamps close
+/// to now) are appended at the end of one index instead of being scattered over all of it
+/// by their random hashes: a batch of 100 marks writes a page or two, not 100. Both halves
+/// come from the message itself (the hash covers the timestamp), so every copy of a message
+/// has the same key. A message without a timestamp has key time 0; its hash still tells it
+/// apart from one stamped 0.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProcessedKey {
+    timestamp_ns: i64,
+    hash: MessageHash,
+}
+
+impl ProcessedKey {
+    /// The key of a WakuMessage with this hash and this `timestamp` field (Unix ns).
+    #[must_use]
+    pub const fn new(hash: MessageHash, timestamp_ns: Option<i64>) -> Self {
+        let timestamp_ns = match timestamp_ns {
+            Some(ns) => ns,
+            None => 0,
+        };
+        Self { timestamp_ns, hash }
+    }
+
+    /// The message's hash.
+    #[must_use]
+    pub const fn hash(&self) -> &MessageHash {
+        &self.hash
+    }
+
+    /// The message's timestamp (Unix ns), 0 if it has none.
+    #[must_use]
+    pub const fn timestamp_ns(&self) -> i64 {
+        self.timestamp_ns
+    }
+}
+
+impl fmt::Debug for ProcessedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ProcessedKey({} ns, ", self.timestamp_ns)?;
+        write_hex(f, self.hash.as_bytes())?;
         f.write_str(")")
     }
 }
@@ -138,6 +185,10 @@ mod tests {
             format!("{:?}", MessageHash::new([1; 32])),
             format!("MessageHash({})", "01".repeat(32))
         );
+        let key = ProcessedKey::new(MessageHash::new([2; 32]), Some(5));
+        assert_eq!(format!("{key:?}"), format!("ProcessedKey(5 ns, {})", "02".repeat(32)));
+        assert_eq!((key.timestamp_ns(), key.hash()), (5, &MessageHash::new([2; 32])));
+        assert_eq!(ProcessedKey::new(MessageHash::new([2; 32]), None).timestamp_ns(), 0);
         assert_eq!(PublicId::from_slice(&[1; 31]), None);
         assert_eq!(PublicId::from_slice(&[1; 32]), Some(PublicId::new([1; 32])));
         assert_eq!(MessageId::from_raw(7).get(), 7);

@@ -8,7 +8,8 @@
 //!   ([`kaiwa_group::GroupStore`]), organizations and member views
 //!   ([`kaiwa_org::OrgStore`]), and **lists** of them ([`Store::group_ids`],
 //!   [`Store::organization_ids`], [`Store::org_view_ids`]);
-//! - the **processed set**: the hash of every WakuMessage already handled;
+//! - the **processed set**: every WakuMessage already handled, by its timestamp and hash
+//!   ([`ProcessedKey`]);
 //! - the product's **history** ([`ChatId`], [`NewMessage`], [`StoredMessage`]),
 //!   **contacts** ([`Contact`]) and **outbox** ([`OutboxMessage`], [`OutboxEntry`]);
 //! - the **client state**: the last invitation received per organization
@@ -24,7 +25,7 @@
 //! - **Not a protocol.** Records are opaque bytes here: the protocol crates encode, check and
 //!   decode them (`to_record` / `from_record`). This crate never looks inside one.
 //! - **Not a transport.** It knows nothing of Waku; message hashes and topics come in as a
-//!   [`MessageHash`] and strings, and the facade publishes what the outbox holds.
+//!   [`ProcessedKey`] and strings, and the facade publishes what the outbox holds.
 //! - **No clock, no RNG.** Every time it stores is a parameter.
 //! - **No encryption at rest.** The database holds private keys (inside the records) and
 //!   plaintext history; protecting the file is the embedding application's job (STYLE
@@ -59,7 +60,8 @@
 //! ```
 //! use kaiwa_session::Timestamp;
 //! use kaiwa_store::{
-//!     ChatId, MessageHash, MessageStatus, NewMessage, OutboxMessage, Processed, PublicId, Store,
+//!     ChatId, MessageHash, MessageStatus, NewMessage, OutboxMessage, Processed, ProcessedKey,
+//!     PublicId, Store,
 //! };
 //!
 //! let mut store = Store::open_in_memory()?; // Store::open(path) for a file
@@ -68,9 +70,9 @@
 //! let now = Timestamp::from_millis(1_700_000_000_000);
 //!
 //! // A WakuMessage arrives: its state change and its history entry commit with its mark.
-//! let hash = MessageHash::new([7; 32]);
+//! let key = ProcessedKey::new(MessageHash::new([7; 32]), Some(1_700_000_000_000_000_000));
 //! let mut deliver = |store: &mut Store| {
-//!     store.process_once(&hash, now, |tx| {
+//!     store.process_once(&key, now, |tx| {
 //!         // (the session manager decrypts here, writing the peer record through `tx`)
 //!         tx.insert_message(&NewMessage::received(&chat, bob, 1, now, b"hi"), now)
 //!     })
@@ -122,7 +124,7 @@ pub use crate::error::{OpenError, StoreError};
 pub use crate::history::{
     ChatId, ChatSummary, Direction, HistoryCursor, MessageStatus, NewMessage, StoredMessage,
 };
-pub use crate::id::{MessageHash, MessageId, OutboxId, PublicId};
+pub use crate::id::{MessageHash, MessageId, OutboxId, ProcessedKey, PublicId};
 pub use crate::outbox::{OutboxEntry, OutboxMessage};
 pub use crate::schema::{Durability, SCHEMA_VERSION, StoreConfig};
 pub use crate::store::{Processed, Store};

@@ -9,6 +9,7 @@
 //!   organizations    (org_id[32], record)                    OrganizationRecord
 //!   org_views        (org_id[32], member_id[32], record)     OrganizationViewRecord
 //!   processed        (hash[32], processed_at)                + index on processed_at
+//!                                                            (processed_legacy since 4)
 //! version 2  migrations/0002_history_contacts_outbox.sql
 //!   contacts         (identity[32], display_name, verified, bundle?, added_at)
 //!   messages         (id, chat_kind, chat_id, author[32], clock, timestamp, payload,
@@ -19,6 +20,12 @@
 //! version 3  migrations/0003_client_state.sql
 //!   org_invitations  (org_id[32], invitation, received_at)   last invitation per organization
 //!   sync_state       (id = 0, caught_up_ns?)                 catch-up watermark, Unix ns
+//! version 4  migrations/0004_processed_by_time_plain_checks.sql
+//!   processed        (timestamp_ns, hash[32], processed_at)  key (timestamp_ns, hash)
+//!   processed_legacy the version-1 table, renamed; read until pruning empties it
+//!   messages         rebuilt with the same columns, ids and AUTOINCREMENT counter; its
+//!                    CHECKs use BETWEEN instead of IN lists (SQLite built a temporary
+//!                    table per insert for those)
 //! ```
 //!
 //! Every table is `STRICT` (SQLite checks column types on write). Records are the protocol
@@ -30,7 +37,10 @@
 //!
 //! `PRAGMA user_version` is the number of scripts applied. Opening a database applies the
 //! missing ones in order, each in its own `BEGIN IMMEDIATE` transaction together with the new
-//! `user_version`, so a crash mid-migration leaves the previous version intact. The version
+//! `user_version`, so a crash mid-migration leaves the previous version intact. Scripts run
+//! with foreign keys off, as SQLite's procedure for rebuilding a table requires (dropping a
+//! parent table would otherwise run its `ON DELETE` actions); `PRAGMA foreign_key_check`
+//! must find nothing before each commit, and foreign keys are on again afterwards. The version
 //! is read again inside that transaction, so two processes opening the same file at once
 //! apply each script once. A version newer than [`SCHEMA_VERSION`] (or negative) is refused
 //! with [`OpenError::UnsupportedSchema`] before anything is written: not even the journal
@@ -59,7 +69,7 @@
 
 use std::time::Duration;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
 
 use crate::error::{Context as _, OpenError, StoreError};
 
@@ -68,10 +78,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_protocol_state.sql"),
     include_str!("../migrations/0002_history_contacts_outbox.sql"),
     include_str!("../migrations/0003_client_state.sql"),
+    include_str!("../migrations/0004_processed_by_time_plain_checks.sql"),
 ];
 
 /// The schema version this build writes: the number of migration scripts.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 // `SCHEMA_VERSION` and the script list cannot drift apart.
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
@@ -144,7 +155,6 @@ pub(crate) fn prepare(
     conn.busy_timeout(config.busy_timeout).map_err(sqlite("setting the busy timeout"))?;
     // Every statement of the crate stays prepared (rusqlite keeps 16 by default).
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    conn.pragma_update(None, "foreign_keys", true).map_err(sqlite("enabling foreign keys"))?;
     conn.pragma_update(None, "trusted_schema", false).map_err(sqlite("distrusting the schema"))?;
     // Refuse a newer (or foreign) database before writing anything, even the journal mode.
     check_version(user_version(conn).map_err(sqlite("reading the schema version"))?)?;
@@ -166,6 +176,7 @@ pub(crate) fn prepare(
     // in memory that costs a copy, not a write to a temporary file.
     conn.pragma_update(None, "temp_store", "MEMORY")
         .map_err(sqlite("keeping temporary data in memory"))?;
+    // Turns foreign keys on once the schema is current.
     migrate(conn, SCHEMA_VERSION)
 }
 
@@ -180,6 +191,14 @@ fn check_version(found: i32) -> Result<u32, OpenError> {
 /// Brings `conn` to version `target` (at most [`SCHEMA_VERSION`]), one script per
 /// transaction.
 fn migrate(conn: &mut Connection, target: u32) -> Result<(), OpenError> {
+    // Outside any transaction: the pragma is a no-op inside one.
+    conn.pragma_update(None, "foreign_keys", false).map_err(sqlite("disabling foreign keys"))?;
+    migrate_scripts(conn, target)?;
+    conn.pragma_update(None, "foreign_keys", true).map_err(sqlite("enabling foreign keys"))
+}
+
+/// [`migrate`]'s loop, with foreign keys off.
+fn migrate_scripts(conn: &mut Connection, target: u32) -> Result<(), OpenError> {
     for (index, script) in MIGRATIONS.iter().enumerate().take(target as usize) {
         let version = u32::try_from(index)
             .ok()
@@ -193,6 +212,11 @@ fn migrate(conn: &mut Connection, target: u32) -> Result<(), OpenError> {
             continue; // dropping `tx` ends the empty transaction
         }
         tx.execute_batch(script).map_err(failed)?;
+        let violation =
+            tx.query_row("PRAGMA foreign_key_check", [], |_| Ok(())).optional().map_err(failed)?;
+        if violation.is_some() {
+            return Err(OpenError::MigrationBrokeForeignKeys { version });
+        }
         tx.pragma_update(None, "user_version", version).map_err(failed)?;
         tx.commit().map_err(failed)?;
     }
@@ -223,6 +247,31 @@ mod tests {
         stmt.query_map([], |row| row.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
     }
 
+    /// Every column of every row of `tables`, as SQLite values (compared exactly).
+    fn snapshot(conn: &Connection, tables: &[&str]) -> Vec<String> {
+        tables
+            .iter()
+            .map(|table| {
+                let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
+                let columns = stmt.column_count();
+                let rows = stmt
+                    .query_map([], |row| {
+                        (0..columns)
+                            .map(|i| row.get::<_, rusqlite::types::Value>(i))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .unwrap()
+                    .collect::<Result<Vec<_>, _>>()
+                    .unwrap();
+                format!("{table}: {rows:?}")
+            })
+            .collect()
+    }
+
+    fn count(conn: &Connection, sql: &str) -> i64 {
+        conn.query_row(sql, [], |row| row.get(0)).unwrap()
+    }
+
     #[test]
     fn each_migration_adds_its_tables_and_bumps_the_version() {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -235,11 +284,13 @@ mod tests {
             "processed",
             "signed_pre_keys",
         ];
-        let added: [&[&str]; 3] = [
+        let added: [&[&str]; 4] = [
             &[],
             &["contacts", "messages", "outbox", "sqlite_sequence"],
             &["org_invitations", "sync_state"],
+            &["processed_legacy"],
         ];
+        assert_eq!(added.len(), SCHEMA_VERSION as usize);
         for (version, added) in (1..=SCHEMA_VERSION).zip(added) {
             migrate_to(&mut conn, version).unwrap();
             assert_eq!(stored_version(&conn).unwrap(), version);
@@ -279,30 +330,11 @@ mod tests {
                  VALUES ('p', 'c', x'63', x'', 1, 7);",
         )
         .unwrap();
-        let snapshot = |conn: &Connection| -> Vec<String> {
-            ["account", "organizations", "contacts", "messages", "outbox"]
-                .iter()
-                .map(|table| {
-                    // Every column of every row, as SQLite values (compared exactly).
-                    let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
-                    let columns = stmt.column_count();
-                    let rows = stmt
-                        .query_map([], |row| {
-                            (0..columns)
-                                .map(|i| row.get::<_, rusqlite::types::Value>(i))
-                                .collect::<Result<Vec<_>, _>>()
-                        })
-                        .unwrap()
-                        .collect::<Result<Vec<_>, _>>()
-                        .unwrap();
-                    format!("{table}: {rows:?}")
-                })
-                .collect()
-        };
-        let before = snapshot(&conn);
+        let tables = ["account", "organizations", "contacts", "messages", "outbox"];
+        let before = snapshot(&conn, &tables);
         migrate_to(&mut conn, 3).unwrap();
         assert_eq!(stored_version(&conn).unwrap(), 3);
-        assert_eq!(snapshot(&conn), before);
+        assert_eq!(snapshot(&conn, &tables), before);
         let empty: i64 = conn
             .query_row(
                 "SELECT (SELECT COUNT(*) FROM org_invitations) + (SELECT COUNT(*) FROM sync_state)",
@@ -311,6 +343,92 @@ mod tests {
             )
             .unwrap();
         assert_eq!(empty, 0);
+    }
+
+    /// Version 3 as it was written: three messages (the last deleted again, so the
+    /// AUTOINCREMENT counter is past the largest id), an outbox entry of message 2, and two
+    /// processed hashes.
+    fn version_3() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO messages (chat_kind, chat_id, author, clock, timestamp, payload,
+                                   direction, status, stored_at)
+                 VALUES (1, zeroblob(32), zeroblob(32), 1, 1, x'61', 1, 1, 1),
+                        (3, x'0102', zeroblob(32), 2, 2, x'62', 2, 2, 2),
+                        (2, x'67', zeroblob(32), 3, 3, x'63', 2, 4, 3);
+             DELETE FROM messages WHERE id = 3;
+             INSERT INTO outbox (pubsub_topic, content_topic, payload, meta, message_id,
+                                 created_at)
+                 VALUES ('p', 'c', x'63', x'', 2, 7);
+             INSERT INTO processed VALUES (zeroblob(32), 5), (x'0101010101010101010101010101010101010101010101010101010101010101', 6);",
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn version_3_migrates_to_4_with_its_rows_ids_and_links_intact() {
+        let mut conn = version_3();
+        let before = snapshot(&conn, &["messages", "outbox", "processed"]);
+        migrate_to(&mut conn, 4).unwrap();
+        assert_eq!(stored_version(&conn).unwrap(), 4);
+        // The same rows; the outbox still names message 2; the old marks are the legacy table.
+        let after = snapshot(&conn, &["messages", "outbox", "processed_legacy"]);
+        assert_eq!(after[..2], before[..2]);
+        assert_eq!(after[2].replace("processed_legacy", "processed"), before[2]);
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM processed"), 0);
+        // Ids are not reused: the next message is 4, not 3.
+        conn.execute_batch(
+            "INSERT INTO messages (chat_kind, chat_id, author, clock, timestamp, payload,
+                                   direction, status, stored_at)
+                 VALUES (1, zeroblob(32), zeroblob(32), 4, 4, x'64', 1, 1, 4)",
+        )
+        .unwrap();
+        assert_eq!(conn.last_insert_rowid(), 4);
+        // Foreign keys are on again and the link works: deleting message 2 unlinks its entry.
+        assert_eq!(count(&conn, "PRAGMA foreign_keys"), 1);
+        conn.execute_batch("DELETE FROM messages WHERE id = 2").unwrap();
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM outbox WHERE message_id IS NULL"), 1);
+        // The CHECKs still hold, now without a temporary table per insert.
+        for (kind, status) in [(0, 1), (4, 1), (1, 0), (1, 5)] {
+            let refused = conn.execute(
+                "INSERT INTO messages (chat_kind, chat_id, author, clock, timestamp, payload,
+                                       direction, status, stored_at)
+                     VALUES (?1, zeroblob(32), zeroblob(32), 1, 1, x'', 1, ?2, 1)",
+                [kind, status],
+            );
+            assert!(refused.is_err(), "chat_kind {kind}, status {status} accepted");
+        }
+        let program: Vec<String> = conn
+            .prepare(
+                "EXPLAIN INSERT INTO messages (chat_kind, chat_id, author, clock, timestamp,
+                                               payload, direction, status, stored_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .unwrap()
+            .query_map(rusqlite::params_from_iter([rusqlite::types::Null; 9]), |row| row.get(1))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(!program.iter().any(|op| op == "OpenEphemeral"), "{program:?}");
+    }
+
+    #[test]
+    fn a_migration_that_would_leave_a_dangling_link_is_refused() {
+        let mut conn = version_3();
+        // An entry naming a message that does not exist (written with foreign keys off).
+        conn.pragma_update(None, "foreign_keys", false).unwrap();
+        conn.execute_batch(
+            "INSERT INTO outbox (pubsub_topic, content_topic, payload, meta, message_id,
+                                 created_at)
+                 VALUES ('p', 'c', x'63', x'', 99, 7)",
+        )
+        .unwrap();
+        let err = migrate_to(&mut conn, 4).unwrap_err();
+        assert_eq!(err, OpenError::MigrationBrokeForeignKeys { version: 4 });
+        assert_eq!(stored_version(&conn).unwrap(), 3);
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM processed"), 2, "rolled back");
     }
 
     #[test]

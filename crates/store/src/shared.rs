@@ -20,33 +20,36 @@ macro_rules! shared_api {
 
             // ----- processed messages -----
 
-            /// Whether the WakuMessage with this hash was processed.
+            /// Whether the WakuMessage with this key was processed.
             ///
             /// # Errors
             /// [`StoreError::Sqlite`](crate::StoreError::Sqlite).
             pub fn is_processed(
                 &self,
-                hash: &crate::MessageHash,
+                key: &crate::ProcessedKey,
             ) -> Result<bool, crate::StoreError> {
-                crate::processed::is_processed(self.conn(), hash)
+                crate::processed::is_processed(self.conn(), key)
             }
 
-            /// Marks the WakuMessage with this hash processed; `false` if it already was.
+            /// Marks the WakuMessage with this key processed at `now`; `false` if it already
+            /// was.
             ///
             /// # Errors
             /// [`StoreError::Sqlite`](crate::StoreError::Sqlite);
             /// [`StoreError::OutOfRange`](crate::StoreError::OutOfRange) for a time past 2^63 ms.
             pub fn mark_processed(
                 &mut self,
-                hash: &crate::MessageHash,
+                key: &crate::ProcessedKey,
                 now: kaiwa_session::Timestamp,
             ) -> Result<bool, crate::StoreError> {
-                crate::processed::mark_processed(self.conn(), hash, now)
+                crate::processed::mark_processed(self.conn(), key, now)
             }
 
-            /// Forgets the hashes marked before `before`; returns how many. Call it with
-            /// `now - retention`, where `retention` is the longest time a copy of a message
-            /// can still arrive (the Store nodes' retention).
+            /// Forgets the messages both stamped and marked before `before`; returns how
+            /// many. Call it with `now - retention`, where `retention` is the longest time a
+            /// copy of a message can still arrive (the Store nodes' retention). A mark lives
+            /// at least `retention` after it was made, and longer for a message stamped in
+            /// the future.
             ///
             /// # Errors
             /// [`StoreError::Sqlite`](crate::StoreError::Sqlite);

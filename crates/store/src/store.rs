@@ -6,7 +6,7 @@
 //! Store::begin()           BEGIN IMMEDIATE -> Transaction (rolls back on drop)
 //! Store::begin_unsynced()  the same, committed without an fsync (harmless-to-lose
 //!                          bookkeeping; the next synced commit syncs it too)
-//! Store::process_once(h)   BEGIN IMMEDIATE; mark_processed(h) or stop as a duplicate;
+//! Store::process_once(k)   BEGIN IMMEDIATE; mark_processed(k) or stop as a duplicate;
 //!                          apply(tx); COMMIT   — all or nothing
 //!                          (Transaction::process_once: the same in a savepoint, for batches)
 //! ```
@@ -21,7 +21,7 @@ use kaiwa_session::Timestamp;
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Context as _, OpenError, StoreError};
-use crate::id::MessageHash;
+use crate::id::ProcessedKey;
 use crate::schema::{Durability, StoreConfig, prepare};
 use crate::shared::shared_api;
 use crate::transaction::Transaction;
@@ -140,11 +140,11 @@ impl Store {
             .during("beginning a transaction")
     }
 
-    /// Processes one received WakuMessage exactly once: in one transaction, marks `hash`
+    /// Processes one received WakuMessage exactly once: in one transaction, marks `key`
     /// processed and runs `apply`, which writes everything the message causes (ratchet,
     /// log or epoch state, history, outbox) through the transaction it is given.
     ///
-    /// - `hash` already processed: returns [`Processed::AlreadyProcessed`]; `apply` does
+    /// - `key` already processed: returns [`Processed::AlreadyProcessed`]; `apply` does
     ///   not run.
     /// - `apply` fails: everything is rolled back, the processed mark included, and its
     ///   error is returned; a redelivered copy will be processed again. (A message that can
@@ -157,12 +157,12 @@ impl Store {
     /// committing fails.
     pub fn process_once<T, E: From<StoreError>>(
         &mut self,
-        hash: &MessageHash,
+        key: &ProcessedKey,
         now: Timestamp,
         apply: impl FnOnce(&mut Transaction<'_>) -> Result<T, E>,
     ) -> Result<Processed<T>, E> {
         let mut tx = self.begin()?;
-        let outcome = tx.process_once(hash, now, apply)?;
+        let outcome = tx.process_once(key, now, apply)?;
         tx.commit()?;
         Ok(outcome)
     }
@@ -214,7 +214,11 @@ mod tests {
         tx.commit().unwrap();
         assert_eq!(synchronous(&store), 1); // NORMAL for that commit
         let mut tx = store.begin().unwrap();
-        tx.mark_processed(&MessageHash::new([1; 32]), Timestamp::from_millis(1)).unwrap();
+        tx.mark_processed(
+            &ProcessedKey::new(crate::MessageHash::new([1; 32]), None),
+            Timestamp::from_millis(1),
+        )
+        .unwrap();
         tx.commit().unwrap();
         assert_eq!(synchronous(&store), 2); // restored before the next transaction
         // A connection configured Normal stays Normal either way.

@@ -23,7 +23,7 @@ use kaiwa_session::Timestamp;
 use rusqlite::Connection;
 
 use crate::error::{Context as _, StoreError};
-use crate::id::MessageHash;
+use crate::id::ProcessedKey;
 use crate::shared::shared_api;
 use crate::store::Processed;
 
@@ -69,17 +69,17 @@ impl<'s> Transaction<'s> {
     /// rest durable together.
     ///
     /// ```
-    /// # use kaiwa_store::{MessageHash, Store, StoreError};
+    /// # use kaiwa_store::{MessageHash, ProcessedKey, Store, StoreError};
     /// # use kaiwa_session::Timestamp;
     /// let mut store = Store::open_in_memory()?;
-    /// let hash = MessageHash::new([7; 32]);
+    /// let key = ProcessedKey::new(MessageHash::new([7; 32]), Some(1_700_000_000_000_000_000));
     /// let mut tx = store.begin()?;
     /// let failed: Result<(), StoreError> = tx.savepoint(|tx| {
-    ///     tx.mark_processed(&hash, Timestamp::from_millis(1))?;
+    ///     tx.mark_processed(&key, Timestamp::from_millis(1))?;
     ///     Err(StoreError::Corrupt { table: "example", column: "none" })
     /// });
     /// assert!(failed.is_err());
-    /// assert!(!tx.is_processed(&hash)?); // undone
+    /// assert!(!tx.is_processed(&key)?); // undone
     /// tx.commit()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -119,11 +119,11 @@ impl<'s> Transaction<'s> {
     /// `apply`'s error, or a [`StoreError`] (converted with `From`) if SQLite fails.
     pub fn process_once<T, E: From<StoreError>>(
         &mut self,
-        hash: &MessageHash,
+        key: &ProcessedKey,
         now: Timestamp,
         apply: impl FnOnce(&mut Self) -> Result<T, E>,
     ) -> Result<Processed<T>, E> {
-        self.savepoint(|tx| match tx.mark_processed(hash, now) {
+        self.savepoint(|tx| match tx.mark_processed(key, now) {
             Ok(false) => Ok(Processed::AlreadyProcessed),
             Ok(true) => apply(tx).map(Processed::Applied),
             Err(err) => Err(E::from(err)),

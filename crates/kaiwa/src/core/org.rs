@@ -614,12 +614,12 @@ impl Engine {
     ) -> Result<(), Error> {
         let Some(kept) = self.kept.remove(org) else { return Ok(()) };
         for item in kept {
-            let hash = kaiwa_store::MessageHash::new(*item.message.hash.as_bytes());
-            if tx.is_processed(&hash)? {
+            let key = super::processed_key(&item.message);
+            if tx.is_processed(&key)? {
                 continue;
             }
             if self.handle(tx, item.route, &item.message, now, fx)? {
-                tx.mark_processed(&hash, now.session())?;
+                tx.mark_processed(&key, now.session())?;
             }
         }
         Ok(())

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use kaiwa_session::Timestamp;
-use kaiwa_store::{ChatId, MessageHash, NewMessage, OutboxMessage, PublicId};
+use kaiwa_store::{ChatId, MessageHash, NewMessage, OutboxMessage, ProcessedKey, PublicId};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use tempfile::TempDir;
@@ -23,6 +23,11 @@ pub(crate) fn temp_db() -> (TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kaiwa.sqlite");
     (dir, path)
+}
+
+/// The processed-set key of a message with `hash(n)`, stamped at `at(n)`.
+pub(crate) fn key(n: u64) -> ProcessedKey {
+    ProcessedKey::new(hash(n), Some(i64::try_from((T0 + n) * 1_000_000).unwrap()))
 }
 
 pub(crate) fn hash(n: u64) -> MessageHash {

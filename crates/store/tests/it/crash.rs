@@ -7,7 +7,7 @@
 //! `KAIWA_STORE_CRASH_CHILD` naming the database. Transaction `n` writes, atomically:
 //!
 //! ```text
-//! processed   hash(n)
+//! processed   key(n)
 //! messages    payload "inbound n" (chat with bob, clock n)
 //! outbox      payload "reply n", linked to a new outbound message "reply n"
 //! peers       bob's record = "state n" ‖ 2 KiB of filler (the ratchet state)
@@ -25,7 +25,7 @@ use kaiwa_session::{AccountRecord, AccountStore, PeerRecord};
 use kaiwa_store::{Direction, NewMessage, Store};
 use rand_chacha::rand_core::Rng as _;
 
-use super::common::{alice, at, bob, direct, hash, rng, temp_db, waku};
+use super::common::{alice, at, bob, direct, key, rng, temp_db, waku};
 
 const CHILD_ENV: &str = "KAIWA_STORE_CRASH_CHILD";
 const ROUNDS: usize = 24;
@@ -46,7 +46,7 @@ fn run_child(path: &Path) -> ! {
         let inbound = format!("inbound {n}");
         let reply = format!("reply {n}");
         let mut tx = store.begin().unwrap();
-        assert!(tx.mark_processed(&hash(n), at(n)).unwrap());
+        assert!(tx.mark_processed(&key(n), at(n)).unwrap());
         tx.insert_message(&NewMessage::received(&chat, bob(), n, at(n), inbound.as_bytes()), at(n))
             .unwrap();
         let ours = tx
@@ -84,9 +84,9 @@ fn check(path: &Path, reported: Option<u64>) -> u64 {
         assert_eq!((pair[0].clock, pair[0].direction), (n, Direction::Inbound));
         assert_eq!(pair[1].payload, format!("reply {n}").as_bytes());
         assert_eq!((pair[1].clock, pair[1].direction), (n, Direction::Outbound));
-        assert!(store.is_processed(&hash(n)).unwrap());
+        assert!(store.is_processed(&key(n)).unwrap());
     }
-    assert!(!store.is_processed(&hash(count)).unwrap(), "a mark without its message");
+    assert!(!store.is_processed(&key(count)).unwrap(), "a mark without its message");
     assert_eq!(store.outbox_len().unwrap(), count, "one reply queued per transaction");
     let (mut next, mut after) = (0, None);
     loop {

@@ -1,5 +1,5 @@
-//! Migrations: a new file, the committed version-1 and version-2 databases (made by the
-//! migration scripts of their time, with real records of every protocol crate and, in
+//! Migrations: a new file, the committed version-1, -2 and -3 databases (made by the
+//! migration scripts of their time, with real records of every protocol crate and, from
 //! version 2, history, contacts and outbox rows), databases this build must refuse.
 
 use std::path::Path;
@@ -10,13 +10,15 @@ use kaiwa_org::{OrgStore, Organization, OrganizationView};
 use kaiwa_session::{InMemorySessionStore, Received, load_account};
 use kaiwa_store::{Durability, NewMessage, OpenError, SCHEMA_VERSION, Store, StoreConfig};
 
-use super::common::{T0, at, direct, hash, rng, temp_db, waku};
+use super::common::{T0, at, direct, hash, key, rng, temp_db, waku};
 use super::conformance::{club, manager};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/schema-v1.sqlite");
 const FIXTURE_V2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/schema-v2.sqlite");
 const MIGRATION_1: &str = include_str!("../../migrations/0001_protocol_state.sql");
 const MIGRATION_2: &str = include_str!("../../migrations/0002_history_contacts_outbox.sql");
+const FIXTURE_V3: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/schema-v3.sqlite");
+const MIGRATION_3: &str = include_str!("../../migrations/0003_client_state.sql");
 
 fn raw(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
@@ -35,7 +37,7 @@ fn a_new_file_gets_the_current_schema_in_wal_mode() {
     let (_dir, path) = temp_db();
     let mut store = Store::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    store.mark_processed(&hash(1), at(1)).unwrap();
+    store.mark_processed(&key(1), at(1)).unwrap();
     drop(store);
     let conn = raw(&path);
     assert_eq!(pragma_text(&conn, "journal_mode"), "wal");
@@ -44,7 +46,7 @@ fn a_new_file_gets_the_current_schema_in_wal_mode() {
     let mut config = StoreConfig::default();
     config.durability = Durability::Normal;
     let store = Store::open_with(&path, &config).unwrap();
-    assert!(store.is_processed(&hash(1)).unwrap(), "reopening migrates nothing and keeps data");
+    assert!(store.is_processed(&key(1)).unwrap(), "reopening migrates nothing and keeps data");
     assert_eq!(Store::open_in_memory().unwrap().schema_version().unwrap(), SCHEMA_VERSION);
 }
 
@@ -171,8 +173,8 @@ fn the_committed_version_1_database_migrates_and_keeps_its_data() {
         OrganizationView::from_record(&view).unwrap().description(),
         club.view.description()
     );
-    assert!((1..=3).all(|n| store.is_processed(&hash(n)).unwrap()));
-    assert!(!store.is_processed(&hash(4)).unwrap());
+    assert!((1..=3).all(|n| store.is_processed(&key(n)).unwrap()));
+    assert!(!store.is_processed(&key(4)).unwrap());
 
     // The listings of version 3 find the records written before the upgrade.
     assert_eq!(store.group_ids().unwrap(), vec![group_id]);
@@ -290,7 +292,7 @@ fn the_committed_version_2_database_migrates_and_keeps_its_data() {
     assert_eq!(store.org_view_ids(club.view.me()).unwrap(), vec![org]);
     let view = store.load_view(&org, club.view.me()).unwrap().unwrap();
     assert_eq!(view.expose_secret(), club.view.to_record().expose_secret());
-    assert!(store.is_processed(&hash(7)).unwrap());
+    assert!(store.is_processed(&key(7)).unwrap());
 
     // History, contacts and outbox, as version 2 wrote them.
     let (us, bob) = (super::common::alice(), super::common::bob());
@@ -333,6 +335,95 @@ fn the_committed_version_2_database_migrates_and_keeps_its_data() {
     let store = Store::open(&path).unwrap();
     assert_eq!(store.invitation(&org).unwrap().as_deref(), Some(&b"invitation"[..]));
     assert_eq!(store.caught_up().unwrap(), Some(1_700_000_000_000_000_005));
+}
+
+/// Writes the version-3 fixture: the first three migration scripts, then what version 4
+/// rebuilds or moves: history rows (the last one deleted again, so the AUTOINCREMENT
+/// counter is past the largest id), an outbox entry linked to a message, processed hashes
+/// marked at `at(1)` and `at(2)`, and a catch-up watermark. Run once
+/// (`KAIWA_STORE_WRITE_FIXTURES=1`) and committed; never rewritten.
+fn write_fixture_v3(target: &Path) {
+    let (_dir, path) = temp_db();
+    let conn = raw(&path);
+    for script in [MIGRATION_1, MIGRATION_2, MIGRATION_3] {
+        conn.execute_batch(script).unwrap();
+    }
+    conn.pragma_update(None, "user_version", 3).unwrap();
+    conn.pragma_update(None, "foreign_keys", true).unwrap();
+    let bob = super::common::bob();
+    let insert = "INSERT INTO messages (chat_kind, chat_id, author, clock, timestamp, payload,
+                                        direction, status, stored_at)
+                  VALUES (1, ?1, ?1, ?2, ?3, ?4, ?5, ?6, ?3)";
+    let t = T0 as i64;
+    // (clock, payload, direction, status): received, pending (in the outbox), then sent
+    let rows: [(i64, &[u8], i64, i64); 3] =
+        [(1, b"hi from bob", 1, 1), (2, b"pending reply", 2, 2), (3, b"deleted", 2, 3)];
+    for (clock, payload, direction, status) in rows {
+        conn.execute(insert, (bob.as_bytes(), clock, t + clock, payload, direction, status))
+            .unwrap();
+    }
+    conn.execute("DELETE FROM messages WHERE clock = 3", []).unwrap();
+    conn.execute(
+        "INSERT INTO outbox (pubsub_topic, content_topic, payload, meta, timestamp_ns,
+                             message_id, created_at)
+         VALUES ('/waku/2/rs/16/32', '/kaiwa/1/test/proto', x'ccdd', x'', ?1,
+                 (SELECT id FROM messages WHERE clock = 2), ?2)",
+        (1_700_000_000_002_000_000_i64, t + 2),
+    )
+    .unwrap();
+    for n in 1..=2_u64 {
+        conn.execute("INSERT INTO processed VALUES (?1, ?2)", (hash(n).as_bytes(), t + n as i64))
+            .unwrap();
+    }
+    conn.execute("INSERT INTO sync_state VALUES (0, ?1)", [1_700_000_000_003_000_000_i64]).unwrap();
+    conn.execute_batch("VACUUM").unwrap();
+    drop(conn);
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::copy(&path, target).unwrap();
+}
+
+#[test]
+fn the_committed_version_3_database_migrates_and_keeps_its_data() {
+    let (_dir, path) = fixture_copy(FIXTURE_V3, write_fixture_v3);
+    assert_eq!(user_version(&raw(&path)), 3);
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+
+    // The marks of version 3 (by hash alone) still count, whatever the message's time.
+    for n in 1..=2 {
+        assert!(store.is_processed(&key(n)).unwrap());
+        let later = kaiwa_store::ProcessedKey::new(hash(n), Some(i64::MAX));
+        assert!(store.is_processed(&later).unwrap());
+        assert!(!store.mark_processed(&key(n), at(10)).unwrap(), "marked before the upgrade");
+    }
+    assert!(!store.is_processed(&key(3)).unwrap());
+    assert!(store.mark_processed(&key(3), at(10)).unwrap());
+
+    // The history kept its rows and ids, the outbox its link, and ids are not reused.
+    let chat = direct(super::common::bob());
+    let history = store.history(&chat, None, 10).unwrap();
+    let payloads: Vec<&[u8]> = history.iter().map(|m| m.payload.as_slice()).collect();
+    assert_eq!(payloads, [&b"hi from bob"[..], b"pending reply"]);
+    let pending = store.pending_outbox(None, 10).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].history, Some(history[1].id));
+    let us = super::common::alice();
+    let next =
+        store.insert_message(&NewMessage::outgoing(&chat, us, 4, at(4), b"x"), at(4)).unwrap();
+    assert_eq!(next.get(), 4, "id 3 was used (and deleted) before the upgrade");
+    store.mark_published(pending[0].id).unwrap();
+    assert_eq!(
+        store.message(history[1].id).unwrap().unwrap().status,
+        kaiwa_store::MessageStatus::Sent
+    );
+    assert_eq!(store.caught_up().unwrap(), Some(1_700_000_000_003_000_000));
+
+    // Pruning forgets the old marks like the new ones: by the time they were made.
+    assert_eq!(store.prune_processed(at(2)).unwrap(), 1, "hash 1, marked at 1");
+    assert!(!store.is_processed(&key(1)).unwrap());
+    assert!(store.is_processed(&key(2)).unwrap());
+    assert_eq!(store.prune_processed(at(11)).unwrap(), 2, "hash 2 and message 3");
+    assert!(!store.is_processed(&key(2)).unwrap() && !store.is_processed(&key(3)).unwrap());
 }
 
 #[test]

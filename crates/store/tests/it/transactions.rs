@@ -4,9 +4,11 @@
 use std::time::Duration;
 
 use kaiwa_session::{AccountRecord, AccountStore, PeerRecord, SignedPreKeyRecord};
-use kaiwa_store::{Contact, OutboxId, Processed, Store, StoreConfig, StoreError, Transaction};
+use kaiwa_store::{
+    Contact, OutboxId, Processed, ProcessedKey, Store, StoreConfig, StoreError, Transaction,
+};
 
-use super::common::{at, bob, direct, hash, received, temp_db, waku};
+use super::common::{at, bob, direct, hash, key, received, temp_db, waku};
 
 /// Writes one of everything through `tx`: peer record, account, message, processed mark,
 /// outbox entry, contact.
@@ -16,7 +18,7 @@ fn write_everything(tx: &mut Transaction<'_>, n: u64) -> OutboxId {
         .unwrap();
     tx.store_account(&AccountRecord::from_bytes(vec![7; 10])).unwrap();
     let message = tx.insert_message(&received(&chat, n, b"hello"), at(n)).unwrap();
-    assert!(tx.mark_processed(&hash(n), at(n)).unwrap());
+    assert!(tx.mark_processed(&key(n), at(n)).unwrap());
     let contact = Contact {
         id: bob(),
         display_name: "Bob".into(),
@@ -32,7 +34,7 @@ fn assert_empty(store: &Store) {
     assert_eq!(store.load_peer_record(&bob()).unwrap(), None);
     assert_eq!(store.load_account().unwrap(), None);
     assert!(store.history(&direct(bob()), None, 100).unwrap().is_empty());
-    assert!(!store.is_processed(&hash(1)).unwrap());
+    assert!(!store.is_processed(&key(1)).unwrap());
     assert_eq!(store.outbox_len().unwrap(), 0);
     assert_eq!(store.contact(&bob()).unwrap(), None);
 }
@@ -45,7 +47,7 @@ fn a_dropped_or_rolled_back_transaction_leaves_nothing() {
         let mut tx = store.begin().unwrap();
         write_everything(&mut tx, 1);
         // Inside the transaction everything is visible...
-        assert!(tx.is_processed(&hash(1)).unwrap());
+        assert!(tx.is_processed(&key(1)).unwrap());
         assert_eq!(tx.outbox_len().unwrap(), 1);
     } // ...and dropping it rolls everything back.
     assert_empty(&store);
@@ -71,7 +73,7 @@ fn a_committed_transaction_keeps_everything() {
     let history = store.history(&direct(bob()), None, 100).unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].payload, b"hello");
-    assert!(store.is_processed(&hash(1)).unwrap());
+    assert!(store.is_processed(&key(1)).unwrap());
     let pending = store.pending_outbox(None, 10).unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!((pending[0].id, pending[0].history), (entry, Some(history[0].id)));
@@ -85,7 +87,7 @@ fn process_once_applies_a_message_once() {
     let mut runs = 0;
     for attempt in 0..3 {
         let outcome = store
-            .process_once(&hash(5), at(attempt), |tx| {
+            .process_once(&key(5), at(attempt), |tx| {
                 runs += 1;
                 tx.store_peer_record(&bob(), &PeerRecord::from_bytes(vec![5; 8]))?;
                 tx.insert_message(&received(&chat, 5, b"once"), at(attempt))
@@ -119,21 +121,21 @@ impl From<StoreError> for AppError {
 fn a_failed_apply_rolls_back_its_writes_and_the_processed_mark() {
     let mut store = Store::open_in_memory().unwrap();
     let chat = direct(bob());
-    let result: Result<Processed<()>, AppError> = store.process_once(&hash(6), at(1), |tx| {
+    let result: Result<Processed<()>, AppError> = store.process_once(&key(6), at(1), |tx| {
         tx.store_peer_record(&bob(), &PeerRecord::from_bytes(vec![6; 8]))?;
         tx.insert_message(&received(&chat, 6, b"half"), at(1))?;
         Err(AppError::Undecryptable)
     });
     assert_eq!(result.unwrap_err(), AppError::Undecryptable);
-    assert!(!store.is_processed(&hash(6)).unwrap());
+    assert!(!store.is_processed(&key(6)).unwrap());
     assert_eq!(store.load_peer_record(&bob()).unwrap(), None);
     assert!(store.history(&chat, None, 10).unwrap().is_empty());
     // The redelivered copy is processed normally.
-    let again: Result<_, AppError> = store.process_once(&hash(6), at(2), |tx| {
+    let again: Result<_, AppError> = store.process_once(&key(6), at(2), |tx| {
         tx.insert_message(&received(&chat, 6, b"whole"), at(2)).map_err(AppError::from)
     });
     assert!(matches!(again.unwrap(), Processed::Applied(_)));
-    assert!(store.is_processed(&hash(6)).unwrap());
+    assert!(store.is_processed(&key(6)).unwrap());
 }
 
 #[test]
@@ -205,12 +207,12 @@ fn uncommitted_writes_are_invisible_and_a_second_writer_waits() {
     let mut second = Store::open_with(&path, &config).unwrap();
 
     let mut tx = first.begin().unwrap();
-    tx.mark_processed(&hash(1), at(1)).unwrap();
-    assert!(!second.is_processed(&hash(1)).unwrap(), "a reader sees only committed data");
+    tx.mark_processed(&key(1), at(1)).unwrap();
+    assert!(!second.is_processed(&key(1)).unwrap(), "a reader sees only committed data");
     let busy = second.begin().unwrap_err();
     assert!(matches!(busy, StoreError::Sqlite { operation: "beginning a transaction", .. }));
     tx.commit().unwrap();
-    assert!(second.is_processed(&hash(1)).unwrap());
+    assert!(second.is_processed(&key(1)).unwrap());
     let tx = second.begin().unwrap();
     tx.commit().unwrap();
 }
@@ -218,17 +220,47 @@ fn uncommitted_writes_are_invisible_and_a_second_writer_waits() {
 #[test]
 fn processed_marks_dedupe_and_prune_by_age() {
     let mut store = Store::open_in_memory().unwrap();
-    assert!(store.mark_processed(&hash(1), at(10)).unwrap());
-    assert!(!store.mark_processed(&hash(1), at(99)).unwrap(), "a second mark is a duplicate");
-    assert!(store.mark_processed(&hash(2), at(20)).unwrap());
-    assert!(store.mark_processed(&hash(3), at(30)).unwrap());
+    assert!(store.mark_processed(&key(1), at(10)).unwrap());
+    assert!(!store.mark_processed(&key(1), at(99)).unwrap(), "a second mark is a duplicate");
+    assert!(store.mark_processed(&key(2), at(20)).unwrap());
+    assert!(store.mark_processed(&key(3), at(30)).unwrap());
     assert_eq!(store.prune_processed(at(20)).unwrap(), 1, "only hash 1 is older than 20");
-    assert!(!store.is_processed(&hash(1)).unwrap());
-    assert!(store.is_processed(&hash(2)).unwrap() && store.is_processed(&hash(3)).unwrap());
+    assert!(!store.is_processed(&key(1)).unwrap());
+    assert!(store.is_processed(&key(2)).unwrap() && store.is_processed(&key(3)).unwrap());
     assert!(matches!(
-        store.mark_processed(&hash(4), kaiwa_session::Timestamp::from_millis(u64::MAX)),
+        store.mark_processed(&key(4), kaiwa_session::Timestamp::from_millis(u64::MAX)),
         Err(StoreError::OutOfRange { field: "processed_at" })
     ));
+}
+
+#[test]
+fn a_mark_is_kept_until_both_the_message_and_the_mark_are_older_than_the_cut_off() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let stamped = |n: u64, ms: u64| {
+        let ns = i64::try_from((super::common::T0 + ms) * 1_000_000).unwrap();
+        ProcessedKey::new(hash(n), Some(ns))
+    };
+    // Stamped long ago but processed now (a catch-up of old messages): kept a full
+    // retention after processing, as before version 4.
+    let old = stamped(1, 0);
+    // Stamped in the future (a skewed clock): kept until its own time has passed too.
+    let future = stamped(2, 1_000);
+    // No timestamp at all: key time 0, pruned by its processing time alone.
+    let unstamped = ProcessedKey::new(hash(3), None);
+    for key in [old, future, unstamped] {
+        assert!(store.mark_processed(&key, at(50)).unwrap());
+    }
+    // The same hash with another time is another key (the hash covers the time, so this
+    // cannot happen on the network): not found.
+    assert!(!store.is_processed(&stamped(1, 5)).unwrap());
+    assert_eq!(store.prune_processed(at(50)).unwrap(), 0, "all marked at 50");
+    assert_eq!(store.prune_processed(at(51)).unwrap(), 2, "the old and the unstamped one");
+    assert!(!store.is_processed(&old).unwrap() && !store.is_processed(&unstamped).unwrap());
+    assert!(store.is_processed(&future).unwrap());
+    assert_eq!(store.prune_processed(at(1_000)).unwrap(), 0);
+    assert_eq!(store.prune_processed(at(1_001)).unwrap(), 1);
+    assert!(!store.is_processed(&future).unwrap());
 }
 
 #[test]
@@ -301,7 +333,7 @@ fn a_batch_commits_once_and_undoes_only_the_message_that_failed() {
     let mut outcomes = Vec::new();
     // Message 3 fails; message 1 arrives twice within the batch.
     for n in [1_u64, 2, 3, 1, 4] {
-        let outcome: Result<_, AppError> = tx.process_once(&hash(n), at(n), |tx| {
+        let outcome: Result<_, AppError> = tx.process_once(&key(n), at(n), |tx| {
             tx.insert_message(&received(&chat, n, b"batched"), at(n))?;
             if n == 3 { Err(AppError::Undecryptable) } else { Ok(n) }
         });
@@ -311,13 +343,13 @@ fn a_batch_commits_once_and_undoes_only_the_message_that_failed() {
     assert_eq!(outcomes[2], Err(AppError::Undecryptable));
     assert_eq!(outcomes[3], Ok(Processed::AlreadyProcessed));
     assert_eq!(outcomes[4], Ok(Processed::Applied(4)));
-    assert!(!tx.is_processed(&hash(3)).unwrap());
+    assert!(!tx.is_processed(&key(3)).unwrap());
     tx.commit().unwrap();
     drop(store);
     let store = Store::open(&path).unwrap();
     let clocks: Vec<u64> =
         store.history(&chat, None, 10).unwrap().iter().map(|m| m.clock).collect();
     assert_eq!(clocks, [1, 2, 4]);
-    assert!([1, 2, 4].iter().all(|n| store.is_processed(&hash(*n)).unwrap()));
-    assert!(!store.is_processed(&hash(3)).unwrap());
+    assert!([1, 2, 4].iter().all(|n| store.is_processed(&key(*n)).unwrap()));
+    assert!(!store.is_processed(&key(3)).unwrap());
 }
