@@ -415,12 +415,16 @@ impl Core {
         }
         let max_attempts = self.engine.config.max_publish_attempts;
         self.transact_in(false, |_, tx, now, _| {
+            let published: Vec<OutboxId> = outcomes
+                .iter()
+                .filter(|(_, outcome)| outcome.is_ok())
+                .map(|(entry, _)| entry.id)
+                .collect();
+            tx.mark_all_published(&published)?;
             let mut events = Vec::new();
             for (entry, outcome) in outcomes {
                 match outcome {
-                    Ok(()) => {
-                        tx.mark_published(entry.id)?;
-                    }
+                    Ok(()) => {}
                     Err(error) if entry.attempts.saturating_add(1) < max_attempts => {
                         tx.record_failure(entry.id, error, now.session())?;
                     }

@@ -58,6 +58,28 @@ fn a_message_is_sent_once_every_copy_is_published() {
 }
 
 #[test]
+fn marking_many_published_is_marking_each() {
+    let mut store = Store::open_in_memory().unwrap();
+    let (group, single) = (outgoing(&mut store, 1), outgoing(&mut store, 2));
+    let copies: Vec<_> =
+        (0..3).map(|i| store.enqueue_outbox(&waku(&[i]), Some(group), at(1)).unwrap()).collect();
+    let alone = store.enqueue_outbox(&waku(b"s"), Some(single), at(2)).unwrap();
+    let bundle = store.enqueue_outbox(&waku(b"b"), None, at(3)).unwrap();
+    // Two of the group's three copies, the single message's copy, an unlinked entry, and
+    // one id twice: four removed, the group's message still waits for its third copy.
+    let ids = [copies[0], copies[2], alone, bundle, alone];
+    assert_eq!(store.mark_all_published(&ids).unwrap(), 4);
+    assert_eq!(status(&store, group), MessageStatus::Pending);
+    assert_eq!(status(&store, single), MessageStatus::Sent);
+    let left = store.pending_outbox(None, 10).unwrap();
+    assert_eq!(left.iter().map(|e| e.id).collect::<Vec<_>>(), [copies[1]]);
+    assert_eq!(store.mark_all_published(&[copies[1], copies[0]]).unwrap(), 1);
+    assert_eq!(status(&store, group), MessageStatus::Sent);
+    assert_eq!(store.mark_all_published(&[]).unwrap(), 0);
+    assert_eq!(store.outbox_len().unwrap(), 0);
+}
+
+#[test]
 fn failures_are_recorded_and_the_entry_stays() {
     let mut store = Store::open_in_memory().unwrap();
     let id = store.enqueue_outbox(&waku(b"x"), None, at(1)).unwrap();
