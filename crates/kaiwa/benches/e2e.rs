@@ -5,7 +5,7 @@
 //!
 //! | bench | what one iteration does |
 //! | --- | --- |
-//! | `bare_decrypt` | `SessionManager::receive` of one in-order message |
+//! | `bare_decrypt`, `bare_decrypt_after` | `SessionManager::receive` of one in-order message, before and after the end-to-end benches (the anchor: both runs' samples pooled) |
 //! | `e2e_burst_100` | Alice sends 100 texts at once (concurrent sends: group commits); Bob receives all 100 (batched commits) |
 //! | `e2e_stream_1000` | Alice sends 1,000 texts in windows of 100 concurrent sends while Bob receives; ends when Bob has all |
 //! | `e2e_sequential_100` | Alice sends 100 texts one after another (one commit each); Bob receives all 100 |
@@ -54,7 +54,8 @@ fn now() -> Timestamp {
     Timestamp::from_millis(1_700_000_000_000)
 }
 
-fn bare_decrypt(c: &mut Criterion) -> f64 {
+/// Adds the per-message times of `SessionManager::receive` to `anchor`, as bench `name`.
+fn bare_decrypt(c: &mut Criterion, name: &str, anchor: &mut Samples) {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let config = SessionConfig::default();
     let mut alice = SessionManager::new(
@@ -74,8 +75,7 @@ fn bare_decrypt(c: &mut Criterion) -> f64 {
     // The first message sets the session up; the measured ones ride its chain.
     let first = alice.encrypt(&mut alice_store, &bob_id, b"hello", &mut rng, now()).unwrap();
     bob.receive(&mut bob_store, first.as_bytes(), &mut rng, now()).unwrap();
-    let mut per_message = Samples::default();
-    c.bench_function("bare_decrypt", |bench| {
+    c.bench_function(name, |bench| {
         bench.iter_custom(|iters| {
             let messages: Vec<_> = (0..iters)
                 .map(|_| {
@@ -89,11 +89,10 @@ fn bare_decrypt(c: &mut Criterion) -> f64 {
                 );
             }
             let elapsed = start.elapsed();
-            per_message.add(elapsed, iters);
+            anchor.add(elapsed, iters);
             elapsed
         });
     });
-    per_message.rate()
 }
 
 /// Per-message times of every timed batch of iterations; the rates printed at the end are
@@ -176,7 +175,8 @@ async fn receive(events: &mut Events, count: u64) {
     }
 }
 
-fn end_to_end(c: &mut Criterion, bare_rate: f64) {
+/// The end-to-end benches; prints their rates against the anchor's.
+fn end_to_end(c: &mut Criterion, anchor: &mut Samples) {
     let runtime = runtime();
     let mut pair = runtime.block_on(pair());
     let mut burst = Samples::default();
@@ -263,11 +263,19 @@ fn end_to_end(c: &mut Criterion, bare_rate: f64) {
         });
     });
     group.finish();
+    // The anchor again, after: its samples pool with the first ones, so a machine that
+    // slows down or speeds up during the run moves both sides of the ratio alike.
+    bare_decrypt(c, "bare_decrypt_after", anchor);
+    let bare_rate = anchor.rate();
     let e2e_rate = burst.rate();
     latencies.sort_unstable();
     let median = latencies.get(latencies.len() / 2).copied().unwrap_or_default();
     let (stream_rate, sequential_rate) = (stream.rate(), sequential.rate());
-    println!("bare decrypt: {bare_rate:.0} messages/s; end to end (messages/s, ratio to bare):");
+    println!(
+        "bare decrypt (before and after, pooled): {bare_rate:.0} messages/s = {:.1} µs; \
+         end to end (messages/s, ratio to bare):",
+        1e6 / bare_rate
+    );
     println!(
         "  stream of 1,000 in windows of 100  {stream_rate:>6.0}  {:.3}",
         stream_rate / bare_rate
@@ -291,8 +299,9 @@ fn end_to_end(c: &mut Criterion, bare_rate: f64) {
 }
 
 fn benches(c: &mut Criterion) {
-    let bare = bare_decrypt(c);
-    end_to_end(c, bare);
+    let mut anchor = Samples::default();
+    bare_decrypt(c, "bare_decrypt", &mut anchor);
+    end_to_end(c, &mut anchor);
 }
 
 criterion_group!(e2e, benches);
