@@ -102,10 +102,15 @@ fn write_fixture(target: &Path) {
         )
         .unwrap();
     }
+    save_fixture(conn, &path, target);
+}
+
+/// Compacts the database that `conn` holds open at `path` and copies it to `target`.
+fn save_fixture(conn: rusqlite::Connection, path: &Path, target: &Path) {
     conn.execute_batch("VACUUM").unwrap();
     drop(conn);
     std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-    std::fs::copy(&path, target).unwrap();
+    std::fs::copy(path, target).unwrap();
 }
 
 /// A copy of the committed fixture `name` in a temporary directory; `write` makes the
@@ -264,10 +269,7 @@ fn write_fixture_v2(target: &Path) {
         (1_700_000_000_000_000_002_i64, pending, t),
     )
     .unwrap();
-    conn.execute_batch("VACUUM").unwrap();
-    drop(conn);
-    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-    std::fs::copy(&path, target).unwrap();
+    save_fixture(conn, &path, target);
 }
 
 #[test]
@@ -376,10 +378,7 @@ fn write_fixture_v3(target: &Path) {
             .unwrap();
     }
     conn.execute("INSERT INTO sync_state VALUES (0, ?1)", [1_700_000_000_003_000_000_i64]).unwrap();
-    conn.execute_batch("VACUUM").unwrap();
-    drop(conn);
-    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-    std::fs::copy(&path, target).unwrap();
+    save_fixture(conn, &path, target);
 }
 
 #[test]
