@@ -559,7 +559,7 @@ impl Engine {
     ) -> Result<OutboxId, Error> {
         let pubsub = self.config.sharding.pubsub_topic(topic);
         let message = WakuMessage::new(topic.clone(), payload)?.with_timestamp(now.ns)?;
-        tx.mark_processed(&key_of(&message.hash(&pubsub), Some(now.ns)), now.session())?;
+        tx.mark_processed(&key_of(&message.hash(&pubsub), message.timestamp()), now.session())?;
         let entry = OutboxMessage {
             pubsub_topic: pubsub.as_str().to_owned(),
             content_topic: topic.as_str().to_owned(),
